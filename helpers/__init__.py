@@ -1,0 +1,40 @@
+"""The course's shared helpers: set-up, data, plots and checks. Notebooks use ``import helpers``.
+
+Modules: ``environment`` (setup, modes), ``data`` (dataset loaders), ``plotting`` (the course's
+figures), ``checks`` (parity with Keras, quality targets), ``course`` (repository address, template).
+"""
+
+from helpers.environment import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before anything below imports TensorFlow
+
+from helpers.checks import check_parity, expect_quality  # noqa: E402
+from helpers.data import (  # noqa: E402
+    CIFAR10_CLASSES,
+    FASHION_MNIST_CLASSES,
+    MNIST_CLASSES,
+    load_cifar10,
+    load_dataset,
+    load_fashion_mnist,
+    load_mnist,
+    load_tiny_shakespeare,
+)
+from helpers.environment import Settings, course_mode, setup  # noqa: E402,I001
+from helpers.plotting import (  # noqa: E402
+    plot_confusion_matrix,
+    plot_curves,
+    plot_heatmap,
+    plot_history,
+    plot_image_grid,
+    plot_returns,
+    plot_trajectories,
+    running_mean,
+)
+from helpers.training import EpochLogger  # noqa: E402
+
+__all__ = [
+    "CIFAR10_CLASSES", "EpochLogger", "FASHION_MNIST_CLASSES", "MNIST_CLASSES", "Settings", "check_parity", "course_mode",
+    "expect_quality", "load_cifar10", "load_dataset", "load_fashion_mnist", "load_mnist",
+    "load_tiny_shakespeare", "plot_confusion_matrix", "plot_curves", "plot_heatmap", "plot_history",
+    "plot_image_grid", "plot_returns", "plot_trajectories", "running_mean", "setup",
+]

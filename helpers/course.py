@@ -1,0 +1,43 @@
+"""Facts about the course itself: where it lives and the template every notebook shares.
+
+The repository address is defined here and nowhere else. The notebooks' Colab badges and the
+setup cell are built from it; ``tests/test_notebook_hygiene.py`` fails when a notebook's copy
+drifts, and ``python -m tools.sync_template`` rewrites the copies after a change (for a fork).
+"""
+
+from __future__ import annotations
+
+REPOSITORY = "keras-deep-learning-course/course"
+"""GitHub ``owner/name`` of the course. Forks change this one line and run tools.sync_template."""
+
+BRANCH = "main"
+
+REPOSITORY_URL = f"https://github.com/{REPOSITORY}"
+
+SETUP_CELL = f"""\
+# Course set-up (the same cell opens every notebook). On Colab it first installs the helpers.
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install --quiet "course-helpers @ git+{REPOSITORY_URL}@{BRANCH}"
+
+import helpers
+
+settings = helpers.setup(seed=42)"""
+"""Source of the first code cell of every notebook, byte for byte."""
+
+SETUP_CELL_TAGS = ["nbval-ignore-output"]
+"""The setup cell's output names the machine and the mode, so nbval does not compare it."""
+
+
+def colab_url(notebook_name: str) -> str:
+    """Address that opens ``notebooks/<notebook_name>`` from GitHub in Google Colab."""
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{notebook_name}"
+
+
+def colab_badge(notebook_name: str) -> str:
+    """Markdown for the "Open in Colab" badge of one notebook."""
+    return (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({colab_url(notebook_name)})"
+    )

@@ -1,0 +1,116 @@
+"""``setup()``: seeds, course mode and the one-line environment report every notebook starts with."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from typing import TypeVar
+
+MODES = ("default", "smoke")
+"""Valid values of the ``COURSE_MODE`` environment variable (unset means ``default``)."""
+
+T = TypeVar("T")
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up chatter hidden (oneDNN, CUDA-probe and absl lines).
+
+    TensorFlow's C++ core writes those lines straight to the process's stderr before any setting can
+    silence them, and notebooks would store them under the first cell. ``TF_CPP_MIN_LOG_LEVEL=3``
+    (set unless you set it yourself) silences the later ones; errors still arrive as Python exceptions.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(devnull)
+
+
+def course_mode() -> str:
+    """Return the mode named by ``COURSE_MODE``: ``"default"`` when unset, else ``"default"``/``"smoke"``.
+
+    Raises:
+        ValueError: ``COURSE_MODE`` holds anything else (a typo must not silently run the wrong mode).
+    """
+    raw = os.environ.get("COURSE_MODE", "")
+    mode = raw.strip().lower() or "default"
+    if mode not in MODES:
+        raise ValueError(
+            f"COURSE_MODE={raw!r} is not a course mode. Leave it unset for the full run, or set it to "
+            f"one of: {', '.join(repr(m) for m in MODES)}."
+        )
+    return mode
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What ``setup()`` decided; notebooks read their sizes from it with ``pick``."""
+
+    mode: str
+    seed: int
+    device: str
+    deterministic: bool
+
+    @property
+    def smoke(self) -> bool:
+        """True in smoke mode (tiny data, few steps: CI executes every notebook this way)."""
+        return self.mode == "smoke"
+
+    def pick(self, *, default: T, smoke: T) -> T:
+        """Choose a setting by mode, e.g. ``EPOCHS = settings.pick(default=5, smoke=1)``."""
+        return smoke if self.smoke else default
+
+
+def describe_device() -> str:
+    """Name the device TensorFlow will use: the GPU model(s) if any, else the CPU and its core count."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+        return "GPU: " + ", ".join(names)
+    return f"CPU only ({os.cpu_count()} cores)"
+
+
+def setup(seed: int = 42, deterministic: bool | None = None) -> Settings:
+    """Prepare a notebook: seed everything, pick the mode, set the plot style, print one report line.
+
+    Args:
+        seed: seeds Python's ``random``, NumPy, TensorFlow and Keras (``keras.utils.set_random_seed``).
+        deterministic: turn on TensorFlow op determinism. ``None`` (the default) turns it on where the
+            device supports it well: on the CPU always; on a GPU it stays off, because some GPU
+            kernels have no deterministic version and the rest run slower.
+
+    Returns:
+        The ``Settings`` the notebook uses (mode, seed, device).
+    """
+    mode = course_mode()
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from helpers.plotting import use_course_style
+
+    keras.utils.set_random_seed(seed)
+    device = describe_device()
+    if deterministic is None:
+        deterministic = not device.startswith("GPU")
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    use_course_style()
+    print(
+        f"TensorFlow {tf.__version__} · Keras {keras.__version__} · NumPy {np.__version__} · "
+        f"Python {platform.python_version()} · {device} · mode: {mode} · seed {seed}"
+        f"{' · deterministic ops' if deterministic else ''}"
+    )
+    return Settings(mode=mode, seed=seed, device=device, deterministic=deterministic)

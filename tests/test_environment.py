@@ -1,0 +1,48 @@
+"""helpers.environment: modes, seeding, the report line."""
+
+import random
+
+import numpy as np
+import pytest
+
+import helpers
+from helpers.environment import Settings, course_mode
+
+
+@pytest.mark.parametrize("value, expected", [("", "default"), ("default", "default"), ("smoke", "smoke"),
+                                             (" SMOKE ", "smoke")])
+def test_course_mode_reads_the_variable(monkeypatch, value, expected):
+    monkeypatch.setenv("COURSE_MODE", value)
+    assert course_mode() == expected
+
+
+def test_unset_mode_is_default(monkeypatch):
+    monkeypatch.delenv("COURSE_MODE", raising=False)
+    assert course_mode() == "default"
+
+
+@pytest.mark.parametrize("bad", ["smoek", "fast", "full"])
+def test_unknown_mode_is_a_clear_error(monkeypatch, bad):
+    monkeypatch.setenv("COURSE_MODE", bad)
+    with pytest.raises(ValueError, match="not a course mode.*'default', 'smoke'"):
+        course_mode()
+
+
+def test_settings_pick():
+    assert Settings("smoke", 1, "CPU", True).pick(default=10, smoke=1) == 1
+    assert Settings("default", 1, "CPU", True).pick(default=10, smoke=1) == 10
+
+
+def test_setup_seeds_everything_and_reports(monkeypatch, capsys):
+    import tensorflow as tf
+
+    monkeypatch.setenv("COURSE_MODE", "smoke")
+    settings = helpers.setup(seed=7)
+    first = (random.random(), np.random.rand(), float(tf.random.uniform(())))
+    helpers.setup(seed=7)
+    second = (random.random(), np.random.rand(), float(tf.random.uniform(())))
+    assert first == second
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert f"TensorFlow {tf.__version__}" in line and "mode: smoke" in line and "seed 7" in line
+    assert settings.smoke and settings.seed == 7 and settings.device.startswith(("CPU", "GPU"))
+    assert settings.deterministic == settings.device.startswith("CPU")

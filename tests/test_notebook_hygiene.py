@@ -1,0 +1,119 @@
+"""Hygiene of every notebook: name, template cells, stored outputs from one default-mode run."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers.course import SETUP_CELL, SETUP_CELL_TAGS, colab_badge
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
+MAX_BYTES = 2 * 1024 * 1024
+ABSOLUTE_PATH = re.compile(r"(/home/|/root/|/Users/|/work/|/tmp/|/content/|/private/var/|[A-Z]:\\\\)")
+REQUIRED_HEADINGS = ("## Common pitfalls", "## Exercises", "## Summary")
+SHOWS_SOMETHING = re.compile(r"\b(print|display|helpers\.plot_\w+|helpers\.check_parity|plt\.show)\(")
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(notebook: dict) -> list[dict]:
+    return [c for c in notebook["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def test_there_are_notebooks_numbered_from_00_without_gaps():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers and numbers == list(range(len(numbers))), [p.name for p in NOTEBOOKS]
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)
+def notebook_path(request) -> Path:
+    return request.param
+
+
+def test_name_is_numbered_snake_case(notebook_path):
+    assert NAME_PATTERN.match(notebook_path.name), f"{notebook_path.name}: use NN_snake_case_title.ipynb"
+
+
+def test_title_cell_has_number_title_badge_and_the_promised_parts(notebook_path):
+    first = load(notebook_path)["cells"][0]
+    text = source(first)
+    assert first["cell_type"] == "markdown"
+    assert re.match(rf"# {notebook_path.name[:2]} · \S", text), "title must start '# NN · Title'"
+    assert colab_badge(notebook_path.name) in text, "Colab badge missing or pointing elsewhere (tools.notebook_template sync)"
+    for part in ("**Prerequisites:**", "**You will learn to:**", "**Run time:**"):
+        assert part in text, f"title cell lacks {part}"
+
+
+def test_first_code_cell_is_the_shared_setup_cell(notebook_path):
+    first_code = code_cells(load(notebook_path))[0]
+    assert source(first_code) == SETUP_CELL, "setup cell drifted from helpers/course.py (tools.notebook_template sync)"
+    assert first_code["metadata"].get("tags") == SETUP_CELL_TAGS
+
+
+def test_anatomy_sections_are_present(notebook_path):
+    markdown = "\n".join(source(c) for c in load(notebook_path)["cells"] if c["cell_type"] == "markdown")
+    for heading in REQUIRED_HEADINGS:
+        assert heading in markdown, f"missing section {heading!r}"
+
+
+def test_exercises_have_solutions(notebook_path):
+    solutions = [c for c in code_cells(load(notebook_path)) if "solution" in c["metadata"].get("tags", [])]
+    assert len(solutions) >= 3, "every notebook has 3-5 exercises, each with a solution cell tagged 'solution'"
+    assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in solutions), "hide solution cells"
+
+
+def test_outputs_come_from_one_top_to_bottom_run(notebook_path):
+    counts = [c["execution_count"] for c in code_cells(load(notebook_path))]
+    assert counts == list(range(1, len(counts) + 1)), f"execution counts {counts}: re-run with `make outputs`"
+
+
+def test_outputs_were_made_in_default_mode(notebook_path):
+    setup_output = "".join("".join(o.get("text", "")) for o in code_cells(load(notebook_path))[0]["outputs"])
+    assert "mode: default" in setup_output, "stored outputs must come from a default-mode run (`make outputs`)"
+
+
+def test_no_errors_are_stored(notebook_path):
+    for cell in code_cells(load(notebook_path)):
+        assert not [o for o in cell["outputs"] if o["output_type"] == "error"], source(cell)[:80]
+
+
+def test_cells_that_show_something_have_output(notebook_path):
+    for cell in code_cells(load(notebook_path)):
+        text = source(cell)
+        try:
+            last = ast.parse(text.replace("%pip", "#")).body[-1]
+        except (SyntaxError, IndexError):
+            last = None
+        shows_value = isinstance(last, ast.Expr) and not isinstance(last.value, ast.Call) and not text.rstrip().endswith(";")
+        if SHOWS_SOMETHING.search(text) or shows_value:
+            assert cell["outputs"], f"cell has no stored output:\n{text[:200]}"
+
+
+def test_checked_cells_have_output(notebook_path):
+    for cell in code_cells(load(notebook_path)):
+        if "nbval-check-output" in cell["metadata"].get("tags", []):
+            assert cell["outputs"], f"a cell nbval checks has nothing to check:\n{source(cell)[:200]}"
+
+
+def test_outputs_hold_no_local_paths(notebook_path):
+    for cell in code_cells(load(notebook_path)):
+        text = json.dumps(cell["outputs"])
+        match = ABSOLUTE_PATH.search(text)
+        assert not match, f"local path {match.group(0)!r} in the output of:\n{source(cell)[:120]}"
+
+
+def test_notebook_is_small(notebook_path):
+    size = notebook_path.stat().st_size
+    assert size <= MAX_BYTES, f"{size:,} bytes > 2 MB: lower figure sizes/dpi or print less"

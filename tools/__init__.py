@@ -1,0 +1,1 @@
+"""Maintainer tools: notebook template, re-running notebooks to store their outputs."""

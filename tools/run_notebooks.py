@@ -1,0 +1,92 @@
+"""Re-execute notebooks top to bottom and store their outputs (the one way stored outputs are made).
+
+    python -m tools.run_notebooks                 # every notebook, default mode
+    python -m tools.run_notebooks 00 03           # only these numbers
+    python -m tools.run_notebooks --mode smoke --no-save 00   # a quick check, nothing written
+
+In default mode each notebook's measured run time is written into its metadata
+(``course.default_run_seconds``) and into the README's course map, so the figures readers see
+are the ones measured in that run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+README = REPO / "README.md"
+
+
+def format_run_time(seconds: float) -> str:
+    """How the README shows a run time: '45 s' below 90 s, else minutes with one decimal."""
+    return f"{round(seconds)} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def execute(path: Path, mode: str, timeout: int) -> tuple[nbformat.NotebookNode, float]:
+    """Run one notebook in a fresh kernel with COURSE_MODE set for ``mode``; return it and the seconds taken."""
+    notebook = nbformat.read(path, as_version=4)
+    previous = os.environ.pop("COURSE_MODE", None)
+    if mode != "default":
+        os.environ["COURSE_MODE"] = mode
+    try:
+        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
+                                resources={"metadata": {"path": str(NOTEBOOKS)}})
+        start = time.perf_counter()
+        client.execute()
+        elapsed = time.perf_counter() - start
+    finally:
+        os.environ.pop("COURSE_MODE", None)
+        if previous is not None:
+            os.environ["COURSE_MODE"] = previous
+    return notebook, elapsed
+
+
+def update_readme_time(notebook_name: str, seconds: float) -> None:
+    """Put the measured time in the README course-map row of this notebook (the 4th column)."""
+    text = README.read_text()
+    pattern = re.compile(rf"^(\| [^|]* \| [^|]*\({re.escape('notebooks/' + notebook_name)}\)[^|]* \| [^|]* \| )"
+                         rf"[^|]*( \|.*)$", re.MULTILINE)
+    updated, count = pattern.subn(lambda m: m.group(1) + format_run_time(seconds) + m.group(2), text)
+    if count != 1:
+        raise SystemExit(f"README.md has {count} course-map rows for {notebook_name}; expected exactly one")
+    README.write_text(updated)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("numbers", nargs="*", help="notebook numbers such as 00 07 (default: all)")
+    parser.add_argument("--mode", choices=["default", "smoke"], default="default")
+    parser.add_argument("--no-save", action="store_true", help="execute only; write nothing")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if args.numbers:
+        wanted = {n.zfill(2) for n in args.numbers}
+        paths = [p for p in paths if p.name[:2] in wanted]
+        missing = wanted - {p.name[:2] for p in paths}
+        if missing:
+            raise SystemExit(f"no notebook numbered {', '.join(sorted(missing))} in {NOTEBOOKS}")
+    store = not args.no_save and args.mode == "default"
+    if not args.no_save and args.mode != "default":
+        raise SystemExit("stored outputs come from default mode only; add --no-save to run in smoke mode")
+    for path in paths:
+        notebook, seconds = execute(path, args.mode, args.timeout)
+        print(f"{path.name}: {seconds:.1f} s in {args.mode} mode", flush=True)
+        if store:
+            notebook.metadata.setdefault("course", {})["default_run_seconds"] = round(seconds)
+            nbformat.write(notebook, path)
+            update_readme_time(path.name, seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
