@@ -14,6 +14,23 @@ BRANCH = "main"
 
 REPOSITORY_URL = f"https://github.com/{REPOSITORY}"
 
+CURRICULUM = {
+    0: "setup_and_tour",
+    1: "gradient_descent",
+    2: "momentum",
+    3: "adaptive_learning_rates",
+    4: "learning_rate_schedules",
+    5: "overfitting_l2_dropout",
+    6: "batch_normalization",
+    7: "convolutional_networks",
+    8: "residual_networks",
+    9: "recurrent_networks",
+    10: "attention_seq2seq",
+    11: "generative_adversarial_networks",
+    12: "deep_q_networks",
+}
+"""Chapter number -> file name stem: notebooks/NN_<stem>.ipynb (the hygiene tests enforce it)."""
+
 SETUP_CELL = f"""\
 # Course set-up (the same cell opens every notebook). On Colab it first installs the helpers.
 import sys

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.course import SETUP_CELL, SETUP_CELL_TAGS, colab_badge
+from helpers.course import CURRICULUM, SETUP_CELL, SETUP_CELL_TAGS, colab_badge
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -32,9 +32,10 @@ def source(cell: dict) -> str:
     return "".join(cell["source"])
 
 
-def test_there_are_notebooks_numbered_from_00_without_gaps():
-    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
-    assert numbers and numbers == list(range(len(numbers))), [p.name for p in NOTEBOOKS]
+def test_every_notebook_is_a_chapter_of_the_curriculum():
+    assert NOTEBOOKS and NOTEBOOKS[0].name == f"00_{CURRICULUM[0]}.ipynb"
+    expected = {f"{n:02d}_{stem}.ipynb" for n, stem in CURRICULUM.items()}
+    assert {p.name for p in NOTEBOOKS} <= expected, "notebooks/ holds files outside the curriculum (helpers/course.py)"
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)

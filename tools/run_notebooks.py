@@ -56,9 +56,11 @@ def update_readme_time(notebook_name: str, seconds: float) -> None:
     pattern = re.compile(rf"^(\| [^|]* \| [^|]*\({re.escape('notebooks/' + notebook_name)}\)[^|]* \| [^|]* \| )"
                          rf"[^|]*( \|.*)$", re.MULTILINE)
     updated, count = pattern.subn(lambda m: m.group(1) + format_run_time(seconds) + m.group(2), text)
-    if count != 1:
-        raise SystemExit(f"README.md has {count} course-map rows for {notebook_name}; expected exactly one")
-    README.write_text(updated)
+    if count == 1:
+        README.write_text(updated)
+    else:
+        print(f"  README.md has {count} course-map rows for {notebook_name}, not one: add its row "
+              f"(CPU time {format_run_time(seconds)}); tests/test_repository.py checks it")
 
 
 def main(argv: list[str] | None = None) -> int:
