@@ -1,7 +1,8 @@
 """The course's shared helpers: set-up, data, plots and checks. Notebooks use ``import helpers``.
 
 Modules: ``environment`` (setup, modes), ``data`` (dataset loaders), ``plotting`` (the course's
-figures), ``checks`` (parity with Keras, quality targets), ``course`` (repository address, template).
+figures), ``checks`` (parity with Keras, quality targets), ``training`` (epoch logs), ``checkpoints``
+(resume interrupted training), ``toy_losses`` (2-D losses for optimizers), ``course`` (address, template).
 """
 
 from helpers.environment import import_tensorflow_quietly
@@ -9,6 +10,7 @@ from helpers.environment import import_tensorflow_quietly
 import_tensorflow_quietly()  # before anything below imports TensorFlow
 
 from helpers.checks import check_parity, expect_quality  # noqa: E402
+from helpers.checkpoints import TrainingCheckpoint, resume_callback  # noqa: E402
 from helpers.data import (  # noqa: E402
     CIFAR10_CLASSES,
     FASHION_MNIST_CLASSES,
@@ -36,5 +38,6 @@ __all__ = [
     "CIFAR10_CLASSES", "EpochLogger", "FASHION_MNIST_CLASSES", "MNIST_CLASSES", "Settings", "check_parity", "course_mode",
     "expect_quality", "load_cifar10", "load_dataset", "load_fashion_mnist", "load_mnist",
     "load_tiny_shakespeare", "plot_confusion_matrix", "plot_curves", "plot_heatmap", "plot_history",
-    "plot_image_grid", "plot_returns", "plot_trajectories", "running_mean", "setup",
+    "plot_image_grid", "plot_returns", "plot_trajectories", "resume_callback", "running_mean", "setup",
+    "TrainingCheckpoint",
 ]
