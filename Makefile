@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 # Offline machines: use a sibling ../shared/data dataset cache when there is one (see data/README.md).
 export COURSE_DATA_DIR ?= $(firstword $(wildcard $(abspath ../shared/data)) $(abspath data))
 
-.PHONY: install lab test outputs smoke lint clean
+COLAB_VENV ?= .venv-colab
+COLAB_PYTHON ?= python3
+
+.PHONY: install lab test test-colab outputs smoke clean
 
 install: $(VENV)/.installed
 
@@ -21,6 +24,16 @@ lab: install            ## open the course in JupyterLab
 test: install           ## unit tests + every notebook under nbval in smoke mode
 	$(BIN)/python -m pytest
 
+# Colab lane: the same suite (less the sandbox re-runs) on Colab's pinned stack; .ci/run picks Python 3.13.
+$(COLAB_VENV)/.installed: requirements-colab.txt pyproject.toml
+	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COLAB_VENV)/bin/python -m pip install --quiet -r requirements-colab.txt -e .
+	touch $@
+
+test-colab: $(COLAB_VENV)/.installed
+	$(COLAB_VENV)/bin/python -m pytest -m "not sandbox"
+
 outputs: install        ## re-execute every notebook in default mode and store the outputs (NB="00 03" for some)
 	$(BIN)/python -m tools.run_notebooks $(NB)
 
@@ -28,4 +41,4 @@ smoke: install          ## execute notebooks in smoke mode without saving (NB="0
 	$(BIN)/python -m tools.run_notebooks --mode smoke --no-save $(NB)
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) $(COLAB_VENV) *.egg-info .pytest_cache
