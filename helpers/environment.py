@@ -94,6 +94,8 @@ def setup(seed: int = 42, deterministic: bool | None = None) -> Settings:
     Returns:
         The ``Settings`` the notebook uses (mode, seed, device).
     """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"setup: seed must be a non-negative integer, got {seed!r}")
     mode = course_mode()
     import keras
     import numpy as np

@@ -46,3 +46,9 @@ def test_setup_seeds_everything_and_reports(monkeypatch, capsys):
     assert f"TensorFlow {tf.__version__}" in line and "mode: smoke" in line and "seed 7" in line
     assert settings.smoke and settings.seed == 7 and settings.device.startswith(("CPU", "GPU"))
     assert settings.deterministic == settings.device.startswith("CPU")
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "42", True])
+def test_setup_rejects_a_bad_seed(seed):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        helpers.setup(seed=seed)

@@ -43,6 +43,9 @@ def timing_patterns() -> list[tuple[re.Pattern, str]]:
 def isolated_runs(tmp_path_factory):
     """Execute a notebook alone in a fresh sandbox (cached per notebook and attempt)."""
     runs: dict[tuple[str, int], nbformat.NotebookNode] = {}
+    # One empty Keras download cache for all sandboxes of this session: online, a dataset missing
+    # from COURSE_DATA_DIR is fetched once per session, never taken from the machine's ~/.keras.
+    download_cache = tmp_path_factory.mktemp("keras-home")
 
     def run(name: str, attempt: int = 1, source: Path = REPO / "notebooks") -> nbformat.NotebookNode:
         if (name, attempt) not in runs:
@@ -53,7 +56,8 @@ def isolated_runs(tmp_path_factory):
             shutil.copy(source / name, folder / name)
             notebook = nbformat.read(folder / name, as_version=4)
             environment = {key: value for key, value in os.environ.items() if not key.startswith(("KERAS_", "XDG_"))}
-            environment.update(HOME=str(home), COURSE_MODE="smoke", MPLCONFIGDIR=str(home / "matplotlib"))
+            environment.update(HOME=str(home), COURSE_MODE="smoke", MPLCONFIGDIR=str(home / "matplotlib"),
+                               KERAS_HOME=str(download_cache))
             client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", record_timing=False,
                                     resources={"metadata": {"path": str(folder)}})
             client.execute(env=environment)
