@@ -1,0 +1,118 @@
+"""Write the benchmark report (docs/benchmarks.md by default).
+
+    python -m benchmarks                         # everything (about an hour on 2 cores)
+    python -m benchmarks --notebooks 00,07       # only these notebooks' run times
+    python -m benchmarks --no-default-runs       # smoke-mode notebook times only
+    python -m benchmarks --quick --output /tmp/report.md   # tiny sizes: checks the code, not the machine
+
+Every figure in the report comes from the run that wrote it. Variants compared with each other run
+interleaved in the same process, and the report gives medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def notebook_section(numbers: list[str] | None, smoke_repeats: int, default_runs: bool) -> str:
+    from benchmarks.notebook_runs import run_once
+
+    paths = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if numbers is not None:
+        paths = [p for p in paths if p.name[:2] in numbers]
+    rows = []
+    for path in paths:
+        smoke = [run_once(path, "smoke") for _ in range(smoke_repeats)]
+        default = run_once(path, "default") if default_runs else None
+        rows.append([path.name, f"{statistics.median(r['seconds'] for r in smoke):.1f}",
+                     f"{default['seconds']:.0f}" if default else "not run",
+                     f"{max(r['peak_rss_mib'] for r in smoke + ([default] if default else [])):.0f}"])
+        print(f"  {path.name}: {rows[-1][1:]}", flush=True)
+    return ("## 1. Notebook run times\n\nSmoke: median of " f"{smoke_repeats} runs; default: one run; "
+            "peak resident memory of the kernel over those runs.\n\n"
+            + table(["notebook", "smoke (s)", "default (s)", "peak RSS (MiB)"], rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--notebooks", help="comma-separated numbers (default: all); 'none' to skip")
+    parser.add_argument("--no-default-runs", action="store_true", help="skip the default-mode notebook runs")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (tests the code path only)")
+    args = parser.parse_args(argv)
+
+    import helpers  # noqa: F401  (TensorFlow imported quietly)
+    from benchmarks import cnn_pipeline, dqn_throughput, lstm_scaling, machine
+    from helpers.data import load_mnist, load_tiny_shakespeare
+
+    started = time.perf_counter()
+    quick = args.quick
+    sections = ["# Benchmarks\n\nWritten by `python -m benchmarks"
+                + (" --quick" if quick else "") + "` on " + time.strftime("%Y-%m-%d") + ".\n",
+                table(["machine", ""], [[k, v] for k, v in machine.describe().items()])]
+
+    numbers = None if not args.notebooks else ([] if args.notebooks == "none" else args.notebooks.split(","))
+    if quick and numbers is None:
+        numbers = ["00"]
+    if numbers != []:
+        print("notebooks ...", flush=True)
+        sections.append(notebook_section(numbers, 1 if quick else 3, not (quick or args.no_default_runs)))
+
+    print("DQN throughput ...", flush=True)
+    dqn = dqn_throughput.measure(*((100, 50, 1) if quick else (3000, 1000, 3)))
+    course, naive = dqn.values()
+    sections.append("## 2. DQN training throughput (CartPole-v1)\n\nSame network, replay buffer, batch size and "
+                    "one gradient step per environment step; runs interleaved, medians.\n\n"
+                    + table(["loop", "environment steps / s"], [[k, f"{v:.0f}"] for k, v in dqn.items()])
+                    + f"\n\n**Course loop / naive loop: {course / naive:.1f}x**")
+
+    print("CNN input pipeline and FLOP rate ...", flush=True)
+    (x, y), _ = load_mnist(mode="smoke" if quick else "default")
+    x, y = (x[:512], y[:512]) if quick else (x[:20_000], y[:20_000])
+    cnn = cnn_pipeline.measure(x, y, repeats=1 if quick else 3)
+    peak = machine.matmul_gflops(256 if quick else 2048, 3 if quick else 7)
+    pipeline, arrays = cnn["tf.data (cache, shuffle, batch, prefetch)"], cnn["model.fit(numpy arrays)"]
+    sections.append("## 3. MNIST CNN input pipeline\n\n" f"One epoch over {len(x):,} images, batch 128, after a "
+                    "warm-up epoch; interleaved, medians.\n\n"
+                    + table(["input", "training samples / s"], [[k, f"{v:.0f}"] for k, v in
+                                                                  [("tf.data (cache, shuffle, batch, prefetch)", pipeline),
+                                                                   ("model.fit(numpy arrays)", arrays)]])
+                    + f"\n\n**tf.data / numpy arrays: {pipeline / arrays:.2f}x**")
+    sections.append("## 4. Distance to the machine's limit\n\n"
+                    f"- CNN forward pass: {cnn['forward_mflops_per_sample']:.1f} MFLOP per image (2 per multiply-add, "
+                    "Conv2D and Dense layers, from the layer shapes); a training step counted as 3 forward passes.\n"
+                    f"- Achieved while training: **{cnn['training_gflops']:.1f} GFLOP/s**.\n"
+                    f"- float32 matmul ({'256' if quick else '2048'}² x {'256' if quick else '2048'}², median of "
+                    f"{'3' if quick else '7'}): **{peak:.1f} GFLOP/s**.\n"
+                    f"- **Fraction of the matmul rate: {cnn['training_gflops'] / peak:.0%}**")
+
+    print("LSTM scaling ...", flush=True)
+    text = load_tiny_shakespeare(mode="smoke")
+    characters = 2_000 if quick else 50_000
+    grid = [(25, 32)] if quick else [(50, 64), (100, 64), (200, 64), (100, 32), (100, 128)]
+    rows = [[str(s), str(b), f"{lstm_scaling.epoch_seconds(text, s, b, characters):.2f}"] for s, b in grid]
+    sections.append("## 5. Character LSTM: epoch time against sequence length and batch size\n\n"
+                    f"Embedding 64, LSTM 256, one epoch over the same {characters:,} characters of Tiny "
+                    "Shakespeare (timed after a warm-up epoch). Equal characters per epoch: the cost of longer "
+                    "sequences is the sequential recurrence, the gain of larger batches is parallel work.\n\n"
+                    + table(["sequence length", "batch size", "epoch (s)"], rows))
+    sections.append(f"Total benchmark time: {time.perf_counter() - started:.0f} s.")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text("\n\n".join(sections) + "\n")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
