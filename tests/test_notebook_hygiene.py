@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
 MAX_BYTES = 2 * 1024 * 1024
-ABSOLUTE_PATH = re.compile(r"(/home/|/root/|/Users/|/work/|/tmp/|/content/|/private/var/|[A-Z]:\\\\)")
+ABSOLUTE_PATH = re.compile(r"(/home/|/root/|/Users/|/work/|/tmp/|/content/|/private/var/|\b[A-Z]:\\[\w .-]+\\)")
 REQUIRED_HEADINGS = ("## Common pitfalls", "## Exercises", "## Summary")
 SHOWS_SOMETHING = re.compile(r"\b(print|display|helpers\.plot_\w+|helpers\.check_parity|plt\.show)\(")
 
@@ -30,6 +30,17 @@ def code_cells(notebook: dict) -> list[dict]:
 
 def source(cell: dict) -> str:
     return "".join(cell["source"])
+
+
+def output_texts(cell: dict) -> list[str]:
+    """The text a reader sees in a cell's outputs (streams, text/plain and HTML results, tracebacks)."""
+    texts = []
+    for output in cell.get("outputs", []):
+        texts.append("".join(output.get("text", "")))
+        for mime in ("text/plain", "text/html"):
+            texts.append("".join(output.get("data", {}).get(mime, "")))
+        texts.extend(output.get("traceback", []))
+    return texts
 
 
 def test_every_notebook_is_a_chapter_of_the_curriculum():
@@ -110,7 +121,7 @@ def test_checked_cells_have_output(notebook_path):
 
 def test_outputs_hold_no_local_paths(notebook_path):
     for cell in code_cells(load(notebook_path)):
-        text = json.dumps(cell["outputs"])
+        text = "\n".join(output_texts(cell))
         match = ABSOLUTE_PATH.search(text)
         assert not match, f"local path {match.group(0)!r} in the output of:\n{source(cell)[:120]}"
 
