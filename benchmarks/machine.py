@@ -21,7 +21,7 @@ def cpu_model() -> str:
 
 def describe() -> dict[str, str]:
     """CPU model, cores, Python/TF/Keras versions and the GPUs TensorFlow sees."""
-    import helpers  # noqa: F401  (imports TensorFlow quietly)
+    import helpers  # noqa: F401, I001  (first: imports TensorFlow quietly)
     import keras
     import tensorflow as tf
 

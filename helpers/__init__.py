@@ -9,8 +9,8 @@ from helpers.environment import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # before anything below imports TensorFlow
 
-from helpers.checks import check_parity, expect_quality  # noqa: E402
 from helpers.checkpoints import TrainingCheckpoint, resume_callback  # noqa: E402
+from helpers.checks import check_parity, expect_quality  # noqa: E402
 from helpers.data import (  # noqa: E402
     CIFAR10_CLASSES,
     FASHION_MNIST_CLASSES,

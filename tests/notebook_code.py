@@ -8,7 +8,7 @@ names they define, for a unit test to compare against Keras.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import keras
@@ -20,7 +20,7 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TAG = "from-scratch"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _namespace(notebook_name: str) -> dict:
     notebook = nbformat.read(NOTEBOOKS / notebook_name, as_version=4)
     cells = [c for c in notebook.cells if c.cell_type == "code" and TAG in c.metadata.get("tags", [])]

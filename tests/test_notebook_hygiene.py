@@ -63,7 +63,7 @@ def test_title_cell_has_number_title_badge_and_the_promised_parts(notebook_path)
     text = source(first)
     assert first["cell_type"] == "markdown"
     assert re.match(rf"# {notebook_path.name[:2]} · \S", text), "title must start '# NN · Title'"
-    assert colab_badge(notebook_path.name) in text, "Colab badge missing or pointing elsewhere (tools.notebook_template sync)"
+    assert colab_badge(notebook_path.name) in text, "Colab badge missing or wrong (tools.notebook_template sync)"
     for part in ("**Prerequisites:**", "**You will learn to:**", "**Run time:**"):
         assert part in text, f"title cell lacks {part}"
 
