@@ -1,0 +1,235 @@
+"""Chapter 11: the notebook's from-scratch GAN pieces, checked against Keras and closed forms.
+
+The functions come from the notebook's ``from-scratch`` cells (tests/notebook_code.py), so these
+tests check the very code the reader sees: the three GAN losses, the optimal discriminator and the
+value/JSD identity, the mode-coverage count, the sample-quality score and the training step
+(including a bit-exact resume from a checkpoint).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers.checkpoints import TrainingCheckpoint
+from tests.notebook_code import scratch_namespace
+
+NOTEBOOK = "11_generative_adversarial_networks.ipynb"
+BCE = keras.losses.BinaryCrossentropy(from_logits=True)
+
+
+@pytest.fixture(scope="module")
+def ns() -> dict:
+    return scratch_namespace(NOTEBOOK)
+
+
+def logits(seed: int, mean: float, n: int = 300, scale: float = 3.0) -> tf.Tensor:
+    return tf.constant(np.random.default_rng(seed).normal(mean, scale, size=(n, 1)), tf.float32)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_discriminator_loss_matches_keras_binary_crossentropy(ns, seed):
+    real, fake = logits(seed, 1.0), logits(seed + 10, -1.0)
+    ours = ns["discriminator_loss"](real, fake)
+    reference = BCE(tf.ones_like(real), real) + BCE(tf.zeros_like(fake), fake)
+    np.testing.assert_allclose(float(ours), float(reference), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("real_label", [0.9, 0.7])
+def test_one_sided_label_smoothing_matches_keras_with_soft_real_labels(ns, real_label):
+    real, fake = logits(4, 1.5), logits(14, -1.0)
+    ours = ns["discriminator_loss"](real, fake, real_label=real_label)
+    reference = BCE(tf.fill(real.shape, real_label), real) + BCE(tf.zeros_like(fake), fake)
+    np.testing.assert_allclose(float(ours), float(reference), rtol=1e-6, atol=1e-6)
+    # with smoothing, certainty (D = 1) on real data is penalised instead of optimal
+    confident = tf.fill([8, 1], 20.0)
+    assert float(ns["discriminator_loss"](confident, -confident, real_label=real_label)) > 1.0
+    np.testing.assert_allclose(float(ns["discriminator_loss"](confident, -confident)), 0.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_generator_losses_match_keras_binary_crossentropy(ns, seed):
+    fake = logits(seed, -2.0)
+    np.testing.assert_allclose(float(ns["generator_loss_minimax"](fake)), -float(BCE(tf.zeros_like(fake), fake)),
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(float(ns["generator_loss_non_saturating"](fake)), float(BCE(tf.ones_like(fake), fake)),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_losses_stay_finite_for_extreme_logits(ns):
+    extreme = tf.constant([[-80.0], [80.0]])
+    for name in ("generator_loss_minimax", "generator_loss_non_saturating"):
+        assert np.isfinite(float(ns[name](extreme))), name
+    assert np.isfinite(float(ns["discriminator_loss"](extreme, extreme)))
+    # log(1 - sigmoid(80)) is -inf in float32; the softplus form gives the exact value
+    np.testing.assert_allclose(float(ns["generator_loss_minimax"](tf.constant([[80.0]]))), -80.0, rtol=1e-6)
+
+
+def test_generator_loss_gradients_follow_the_closed_forms(ns):
+    fake = logits(3, -3.0, n=64)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(fake)
+        minimax = ns["generator_loss_minimax"](fake)
+        non_saturating = ns["generator_loss_non_saturating"](fake)
+    d = tf.sigmoid(fake).numpy()
+    np.testing.assert_allclose(tape.gradient(minimax, fake).numpy(), -d / 64, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(tape.gradient(non_saturating, fake).numpy(), -(1 - d) / 64, rtol=1e-5, atol=1e-9)
+
+
+def test_minimax_gradient_is_tiny_when_the_discriminator_rejects_the_fakes(ns):
+    rejected = tf.fill([8, 1], float(np.log(0.001 / 0.999)))  # D(G(z)) = 0.001
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(rejected)
+        minimax = ns["generator_loss_minimax"](rejected)
+        non_saturating = ns["generator_loss_non_saturating"](rejected)
+    ratio = float(tf.reduce_sum(tape.gradient(non_saturating, rejected)) / tf.reduce_sum(tape.gradient(minimax, rejected)))
+    np.testing.assert_allclose(ratio, 999.0, rtol=1e-3)
+
+
+GRID = np.linspace(-7.0, 9.0, 3201)
+DX = GRID[1] - GRID[0]
+
+
+def densities(ns, case: str) -> tuple[np.ndarray, np.ndarray]:
+    pdf = ns["normal_pdf"]
+    if case == "shifted":
+        return pdf(GRID, 0.0, 1.0), pdf(GRID, 2.0, 1.0)
+    if case == "mixture":
+        return 0.5 * pdf(GRID, -1.5, 0.6) + 0.5 * pdf(GRID, 1.5, 0.6), pdf(GRID, 0.5, 1.5)
+    return pdf(GRID, 0.0, 1.0), pdf(GRID, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("case", ["shifted", "mixture", "equal"])
+def test_value_of_the_optimal_discriminator_is_minus_log4_plus_twice_jsd(ns, case):
+    p_data, p_model = densities(ns, case)
+    d_star = ns["optimal_discriminator"](p_data, p_model)
+    value = ns["gan_value"](d_star, p_data, p_model, DX)
+    jsd = ns["jensen_shannon"](p_data, p_model, DX)
+    np.testing.assert_allclose(value, -np.log(4) + 2 * jsd, atol=1e-6)  # grid tails: mass ~1e-7
+    assert 0.0 <= jsd <= np.log(2) + 1e-12
+    if case == "equal":
+        np.testing.assert_allclose(d_star, 0.5)
+        np.testing.assert_allclose(value, -np.log(4), atol=1e-6)
+    else:
+        assert jsd > 0.05
+
+
+@pytest.mark.parametrize("case", ["shifted", "mixture"])
+def test_no_perturbed_discriminator_beats_the_optimal_one(ns, case):
+    p_data, p_model = densities(ns, case)
+    d_star = ns["optimal_discriminator"](p_data, p_model)
+    best = ns["gan_value"](d_star, p_data, p_model, DX)
+    logit = np.log(d_star) - np.log1p(-d_star)
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        bump = rng.uniform(0.01, 1.0) * np.sin(rng.uniform(0.2, 3.0) * GRID + rng.uniform(0, 2 * np.pi))
+        other = 1 / (1 + np.exp(-(logit + bump)))
+        assert ns["gan_value"](other, p_data, p_model, DX) < best
+
+
+def test_a_keras_logistic_discriminator_trained_on_the_gan_objective_lands_on_d_star(ns):
+    p_data, p_model = densities(ns, "shifted")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    inputs = np.concatenate([GRID, GRID])[:, None].astype("float32")
+    labels = np.concatenate([np.ones_like(GRID), np.zeros_like(GRID)])[:, None].astype("float32")
+    weights = np.concatenate([p_data, p_model]).astype("float32")
+    weights /= weights.mean()
+    model.fit(tf.data.Dataset.from_tensors((inputs, labels, weights)).repeat(), epochs=1, steps_per_epoch=500,
+              shuffle=False, verbose=0)
+    trained = tf.sigmoid(model(GRID[:, None].astype("float32"))).numpy().ravel()
+    np.testing.assert_allclose(trained, ns["optimal_discriminator"](p_data, p_model), atol=5e-3)
+
+
+def test_sampled_ring_has_the_right_modes_and_spread(ns):
+    points = ns["sample_ring"](40_000, np.random.default_rng(0))
+    assert points.shape == (40_000, 2) and points.dtype == np.float32
+    nearest = np.linalg.norm(points[:, None] - ns["RING_CENTRES"][None], axis=-1).argmin(axis=1)
+    np.testing.assert_allclose(np.bincount(nearest, minlength=8) / len(points), 1 / 8, atol=0.01)
+    offsets = points - ns["RING_CENTRES"][nearest]
+    np.testing.assert_allclose(offsets.std(axis=0), ns["RING_STD"], rtol=0.03)
+
+
+def test_modes_covered_counts_known_cases(ns):
+    rng = np.random.default_rng(1)
+    centres, std = ns["RING_CENTRES"], ns["RING_STD"]
+    covered, good, per_mode = ns["modes_covered"](ns["sample_ring"](2000, rng))
+    assert covered == 8 and good > 0.97 and per_mode.sum() == round(good * 2000)
+    one_blob = centres[5] + std * rng.normal(size=(2000, 2))
+    assert ns["modes_covered"](one_blob)[0] == 1 and ns["modes_covered"](one_blob)[2].argmax() == 5
+    three_blobs = np.concatenate([centres[i] + std * rng.normal(size=(700, 2)) for i in (0, 2, 4)])
+    assert ns["modes_covered"](three_blobs)[0] == 3
+    assert ns["modes_covered"](rng.uniform(-2.5, 2.5, size=(2000, 2)))[0] == 0  # nothing piles up on a mode
+    assert ns["modes_covered"](np.zeros((2000, 2)))[:2] == (0, 0.0)             # the ring's centre is no mode
+    # a mode with fewer than min_share of the samples does not count
+    mostly_one = np.concatenate([centres[0] + std * rng.normal(size=(1990, 2)), centres[1] + np.zeros((10, 2))])
+    assert ns["modes_covered"](mostly_one)[0] == 1
+
+
+def test_sample_quality_counts_confident_samples_and_classes(ns):
+    probabilities = np.array([[0.95, 0.05, 0.0], [0.5, 0.3, 0.2], [0.0, 0.05, 0.95], [0.0, 0.92, 0.08]])
+    confident, histogram = ns["sample_quality"](probabilities)
+    assert confident == 0.75
+    np.testing.assert_allclose(histogram, [0.5, 0.25, 0.25])
+    assert ns["sample_quality"](probabilities, threshold=0.99)[0] == 0.0
+
+
+def tiny_gan(seed: int):
+    keras.utils.set_random_seed(seed)
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.BatchNormalization(), keras.layers.Dense(2)])
+    discriminator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+    g_optimizer, d_optimizer = keras.optimizers.Adam(1e-2, beta_1=0.5), keras.optimizers.Adam(1e-2, beta_1=0.5)
+    g_optimizer.build(generator.trainable_variables)
+    d_optimizer.build(discriminator.trainable_variables)
+    return {"generator": generator, "discriminator": discriminator, "g_optimizer": g_optimizer,
+            "d_optimizer": d_optimizer, "noise": tf.random.Generator.from_seed(seed)}
+
+
+def flat(model) -> np.ndarray:
+    return np.concatenate([w.ravel() for w in model.get_weights()])
+
+
+REAL = np.random.default_rng(0).normal(size=(10, 32, 2)).astype("float32")
+
+
+def test_train_step_updates_each_network_only_with_its_own_loss(ns):
+    parts = tiny_gan(0)
+    parts["d_optimizer"].learning_rate.assign(0.0)  # a frozen discriminator must stay put
+    step = ns["make_gan_train_step"](parts["generator"], parts["discriminator"], parts["g_optimizer"],
+                                     parts["d_optimizer"], parts["noise"], 4)
+    g_before, d_before = flat(parts["generator"]), flat(parts["discriminator"])
+    metrics = step(REAL[0])
+    assert set(metrics) == {"d_loss", "g_loss", "D(x)", "D(G(z))", "g_grad_norm"}
+    assert np.abs(flat(parts["generator"]) - g_before).max() > 1e-4
+    np.testing.assert_array_equal(flat(parts["discriminator"]), d_before)
+    # the returned losses are the chapter's losses evaluated on the same logits
+    assert 0.0 < float(metrics["D(x)"]) < 1.0 and float(metrics["g_grad_norm"]) > 0.0
+    np.testing.assert_allclose(float(metrics["d_loss"]), 2 * np.log(2), atol=0.3)
+
+
+def run_steps(ns, parts, steps: range, checkpoint: TrainingCheckpoint | None = None) -> None:
+    step_fn = ns["make_gan_train_step"](parts["generator"], parts["discriminator"], parts["g_optimizer"],
+                                        parts["d_optimizer"], parts["noise"], 4)
+    for step in steps:
+        step_fn(REAL[step])
+        if checkpoint is not None:
+            checkpoint.save(step + 1)
+
+
+def test_a_resumed_gan_run_ends_bit_for_bit_where_an_uninterrupted_run_ends(ns, tmp_path):
+    uninterrupted = tiny_gan(3)
+    run_steps(ns, uninterrupted, range(10))
+
+    first = tiny_gan(3)
+    run_steps(ns, first, range(4), TrainingCheckpoint("gan", tmp_path, **first))
+    resumed = tiny_gan(3)  # a new session: fresh objects, different from the interrupted ones
+    checkpoint = TrainingCheckpoint("gan", tmp_path, **resumed)
+    start = checkpoint.restore()
+    assert start == 4
+    run_steps(ns, resumed, range(start, 10))
+    for name in ("generator", "discriminator"):
+        np.testing.assert_array_equal(flat(resumed[name]), flat(uninterrupted[name]), err_msg=name)
