@@ -66,6 +66,8 @@ def test_title_cell_has_number_title_badge_and_the_promised_parts(notebook_path)
     assert colab_badge(notebook_path.name) in text, "Colab badge missing or wrong (tools.notebook_template sync)"
     for part in ("**Prerequisites:**", "**You will learn to:**", "**Run time:**"):
         assert part in text, f"title cell lacks {part}"
+    run_time = text.split("**Run time:**", 1)[1].split("\n\n", 1)[0]
+    assert re.search(r"\d", run_time), f"the run time must state a measured figure, not {run_time.strip()!r}"
 
 
 def test_first_code_cell_is_the_shared_setup_cell(notebook_path):
