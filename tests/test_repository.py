@@ -64,6 +64,14 @@ def test_readme_course_map_matches_the_notebooks():
         assert run_time == format_run_time(seconds), f"{path.name}: README says {run_time}, measured {seconds} s"
 
 
+def test_readme_relative_links_point_to_files_in_the_repository():
+    readme = (REPO / "README.md").read_text()
+    targets = re.findall(r"\]\((?!https?://|#)([^)#\s]+)\)", readme)
+    assert targets, "the README links no file of its own"
+    missing = [t for t in targets if not (REPO / t).exists()]
+    assert not missing, f"README links files that do not exist: {missing}"
+
+
 def test_ci_runs_the_readme_test_command():
     readme = (REPO / "README.md").read_text()
     assert "make test" in readme and "make lab" in readme
