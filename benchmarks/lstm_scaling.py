@@ -40,6 +40,6 @@ def epoch_cost(text: str, sequence_length: int, batch_size: int, characters: int
         model.fit(dataset, epochs=1, verbose=0, shuffle=False)
         times.append(time.perf_counter() - start)
     seconds = statistics.median(times)
-    batches = -(-windows // batch_size)
+    batches = int(dataset.cardinality())
     return {"epoch_seconds": seconds, "batches": batches, "ms_per_batch": 1000 * seconds / batches,
             "characters_per_second": windows * sequence_length / seconds}

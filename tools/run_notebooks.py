@@ -63,10 +63,12 @@ def update_readme_time(notebook_name: str, seconds: float) -> None:
               f"(CPU time {format_run_time(seconds)}); tests/test_repository.py checks it")
 
 
-def record_default_run_time(path: Path, seconds: float) -> None:
-    """Write a measured default-mode run time into the notebook's metadata and the README course map
-    (the metadata only: cells and outputs are left as they are on disk)."""
-    notebook = nbformat.read(path, as_version=4)
+def record_default_run_time(path: Path, seconds: float, notebook: nbformat.NotebookNode | None = None) -> None:
+    """Write a measured default-mode run time into the notebook's metadata and the README course map.
+    With ``notebook`` (just executed) that is what gets written, outputs included; without it the file
+    is read and only its metadata changes."""
+    if notebook is None:
+        notebook = nbformat.read(path, as_version=4)
     notebook.metadata.setdefault("course", {})["default_run_seconds"] = round(seconds)
     nbformat.write(notebook, path)
     update_readme_time(path.name, seconds)
@@ -93,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         notebook, seconds = execute(path, args.mode, args.timeout)
         print(f"{path.name}: {seconds:.1f} s in {args.mode} mode", flush=True)
         if store:
-            nbformat.write(notebook, path)
-            record_default_run_time(path, seconds)
+            record_default_run_time(path, seconds, notebook)
     return 0
 
 
