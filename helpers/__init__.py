@@ -21,7 +21,7 @@ from helpers.data import (  # noqa: E402
     load_mnist,
     load_tiny_shakespeare,
 )
-from helpers.environment import Settings, course_mode, setup  # noqa: E402,I001
+from helpers.environment import Settings, course_mode, fast_precision_policy, setup  # noqa: E402,I001
 from helpers.plotting import (  # noqa: E402
     plot_confusion_matrix,
     plot_curves,
@@ -36,7 +36,7 @@ from helpers.training import EpochLogger  # noqa: E402
 
 __all__ = [
     "CIFAR10_CLASSES", "EpochLogger", "FASHION_MNIST_CLASSES", "MNIST_CLASSES", "Settings", "check_parity", "course_mode",
-    "expect_quality", "load_cifar10", "load_dataset", "load_fashion_mnist", "load_mnist",
+    "expect_quality", "fast_precision_policy", "load_cifar10", "load_dataset", "load_fashion_mnist", "load_mnist",
     "load_tiny_shakespeare", "plot_confusion_matrix", "plot_curves", "plot_heatmap", "plot_history",
     "plot_image_grid", "plot_returns", "plot_trajectories", "resume_callback", "running_mean", "setup",
     "TrainingCheckpoint",

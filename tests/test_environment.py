@@ -52,3 +52,20 @@ def test_setup_seeds_everything_and_reports(monkeypatch, capsys):
 def test_setup_rejects_a_bad_seed(seed):
     with pytest.raises(ValueError, match="non-negative integer"):
         helpers.setup(seed=seed)
+
+
+@pytest.mark.parametrize("device, flags, expected", [
+    ("GPU: Tesla T4", "", "mixed_float16"),
+    ("CPU only (2 cores)", "flags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile", "mixed_bfloat16"),
+    ("CPU only (2 cores)", "flags\t\t: fpu avx2 avx512f avx512_bf16", "float32"),   # bfloat16 instructions, no AMX
+    ("CPU only (8 cores)", "", "float32"),
+])
+def test_fast_precision_policy(device, flags, expected):
+    assert helpers.fast_precision_policy(device, flags) == expected
+
+
+def test_fast_precision_policy_reads_this_machine():
+    import keras
+
+    policy = helpers.fast_precision_policy()
+    assert keras.mixed_precision.Policy(policy).variable_dtype == "float32"   # a valid policy name
