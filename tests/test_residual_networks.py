@@ -89,3 +89,16 @@ def test_plain_and_residual_nets_have_the_same_depth(ns, blocks):
     adds = [layer for layer in residual.layers if isinstance(layer, keras.layers.Add)]
     assert len(adds) == 3 * blocks and not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
     assert residual.output.shape == plain.output.shape == (None, 10)
+
+
+def test_logits_stay_float32_under_mixed_precision(ns):
+    """Section 4 builds its ResNet under a 16-bit policy; the loss must still get float32 logits."""
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = ns["build_net"](ns["residual_block"], (8, 16, 32), stem_stride=2)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert model.get_layer("stem_conv").compute_dtype == "bfloat16"
+    assert model.get_layer("stem_conv").kernel.dtype == "float32"
+    outputs = model(np.zeros((2, 32, 32, 3), "float32"))
+    assert outputs.dtype == "float32" and outputs.shape == (2, 10)
