@@ -91,11 +91,33 @@ def test_plain_and_residual_nets_have_the_same_depth(ns, blocks):
     assert residual.output.shape == plain.output.shape == (None, 10)
 
 
-def test_logits_stay_float32_under_mixed_precision(ns):
+@pytest.mark.parametrize("widths", [(24, 48, 96, 192), (8, 16, 32, 64)])
+def test_resnet9_layout_and_parameters(ns, widths):
+    """Section 4's ResNet-9: 8 convolutions, two blocks with identity shortcuts, 4x4 pixels before pooling."""
+    model = ns["build_resnet9"](widths)
+    convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convolutions) == 8 and all(layer.kernel.shape[:2] == (3, 3) for layer in convolutions)
+    adds = [layer for layer in model.layers if isinstance(layer, keras.layers.Add)]
+    assert [add.name for add in adds] == ["s1_block_add", "s3_block_add"]
+    assert all(add.input[0].shape == add.input[1].shape for add in adds)  # identities: nothing to project
+    assert model.get_layer("s3_pool").output.shape == (None, 4, 4, widths[3])
+    stem, *stages = widths
+    by_hand = 9 * 3 * stem + 4 * stem                                     # stem conv + BN
+    for c_in, filters in zip(widths, stages):
+        by_hand += 9 * c_in * filters + 4 * filters                       # each stage's conv + BN
+    by_hand += ns["residual_block_params"](stages[0], stages[0]) + ns["residual_block_params"](stages[2], stages[2])
+    assert model.count_params() == by_hand + stages[2] * 10 + 10
+
+
+@pytest.mark.parametrize("builder", ["build_net", "build_resnet9"])
+def test_logits_stay_float32_under_mixed_precision(ns, builder):
     """Section 4 builds its ResNet under a 16-bit policy; the loss must still get float32 logits."""
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        model = ns["build_net"](ns["residual_block"], (8, 16, 32), stem_stride=2)
+        if builder == "build_net":
+            model = ns["build_net"](ns["residual_block"], (8, 16, 32), stem_stride=2)
+        else:
+            model = ns["build_resnet9"]((8, 16, 32, 64))
     finally:
         keras.mixed_precision.set_global_policy("float32")
     assert model.get_layer("stem_conv").compute_dtype == "bfloat16"
