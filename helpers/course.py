@@ -2,13 +2,14 @@
 
 The repository address is defined here and nowhere else. The notebooks' Colab badges and the
 setup cell are built from it; ``tests/test_notebook_hygiene.py`` fails when a notebook's copy
-drifts, and ``python -m tools.sync_template`` rewrites the copies after a change (for a fork).
+drifts, and ``python -m tools.notebook_template sync`` rewrites the copies after a change (for a fork).
 """
 
 from __future__ import annotations
 
 REPOSITORY = "keras-deep-learning-course/course"
-"""GitHub ``owner/name`` of the course. Forks change this one line and run tools.sync_template."""
+"""GitHub ``owner/name`` of the course. Forks change this one line and run
+``python -m tools.notebook_template sync``."""
 
 BRANCH = "main"
 
@@ -38,7 +39,13 @@ import sys
 if "google.colab" in sys.modules:
     %pip install --quiet "course-helpers @ git+{REPOSITORY_URL}@{BRANCH}"
 
-import helpers
+try:
+    import helpers
+except ModuleNotFoundError:
+    raise ModuleNotFoundError(
+        "The course helpers are not installed. On Colab, the %pip line above failed: read its error "
+        "(no network? the repository {REPOSITORY_URL} moved or is a fork's?). On your own machine, "
+        "run `make lab` (or `pip install -e .`) in the course repository.") from None
 
 settings = helpers.setup(seed=42)"""
 """Source of the first code cell of every notebook, byte for byte."""
@@ -58,3 +65,7 @@ def colab_badge(notebook_name: str) -> str:
         f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
         f"({colab_url(notebook_name)})"
     )
+
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+"""What JupyterLab writes into a notebook it saves; storing the same means opening one never marks it modified."""

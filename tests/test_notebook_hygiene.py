@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.course import CURRICULUM, SETUP_CELL, SETUP_CELL_TAGS, colab_badge
+from helpers.course import CURRICULUM, KERNELSPEC, SETUP_CELL, SETUP_CELL_TAGS, colab_badge
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -74,6 +74,11 @@ def test_first_code_cell_is_the_shared_setup_cell(notebook_path):
     first_code = code_cells(load(notebook_path))[0]
     assert source(first_code) == SETUP_CELL, "setup cell drifted from helpers/course.py (tools.notebook_template sync)"
     assert first_code["metadata"].get("tags") == SETUP_CELL_TAGS
+
+
+def test_kernelspec_is_what_jupyterlab_writes(notebook_path):
+    # A different display name makes JupyterLab mark the notebook modified as soon as it opens.
+    assert load(notebook_path)["metadata"].get("kernelspec") == KERNELSPEC, "run python -m tools.notebook_template sync"
 
 
 def test_anatomy_sections_are_present(notebook_path):

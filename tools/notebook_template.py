@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.course import SETUP_CELL, SETUP_CELL_TAGS, colab_badge
+from helpers.course import KERNELSPEC, SETUP_CELL, SETUP_CELL_TAGS, colab_badge
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 BADGE_PATTERN = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
@@ -56,22 +56,22 @@ def new_notebook(number: int, title: str) -> Path:
         md("## Summary\n\n- ...\n\nNext: ..."),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata.update({"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                              "language_info": {"name": "python"}})
+    notebook.metadata.update({"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}})
     nbformat.write(notebook, path)
     return path
 
 
 def sync(path: Path) -> bool:
-    """Rewrite one notebook's badge and setup cell from helpers/course.py; True if anything changed."""
+    """Rewrite one notebook's badge, setup cell and kernelspec from helpers/course.py; True if anything changed."""
     notebook = nbformat.read(path, as_version=4)
     title = notebook.cells[0]
     setup = next(c for c in notebook.cells if c.cell_type == "code")
-    before = (title.source, setup.source, setup.metadata.get("tags"))
+    before = (title.source, setup.source, setup.metadata.get("tags"), dict(notebook.metadata.get("kernelspec", {})))
     title.source = BADGE_PATTERN.sub(colab_badge(path.name).replace("\\", "\\\\"), title.source)
     setup.source = SETUP_CELL
     setup.metadata["tags"] = list(SETUP_CELL_TAGS)
-    changed = before != (title.source, setup.source, setup.metadata.get("tags"))
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    changed = before != (title.source, setup.source, setup.metadata.get("tags"), dict(notebook.metadata.kernelspec))
     if changed:
         nbformat.write(notebook, path)
     return changed
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     new = commands.add_parser("new", help="create notebooks/NN_title.ipynb from the template")
     new.add_argument("number", type=int)
     new.add_argument("title")
-    commands.add_parser("sync", help="re-sync every notebook's Colab badge and setup cell")
+    commands.add_parser("sync", help="re-sync every notebook's Colab badge, setup cell and kernelspec")
     args = parser.parse_args(argv)
     if args.command == "new":
         print(new_notebook(args.number, args.title))
