@@ -2,7 +2,9 @@
 
 Modules: ``environment`` (setup, modes), ``data`` (dataset loaders), ``plotting`` (the course's
 figures), ``checks`` (parity with Keras, quality targets), ``training`` (epoch logs), ``checkpoints``
-(resume interrupted training), ``toy_losses`` (2-D losses for optimizers), ``course`` (address, template).
+(resume interrupted training), ``toy_losses`` (2-D losses for optimizers), ``replay`` (the replay
+buffer of chapter 12), ``dqn`` (chapter 12's DQN agent and training loop; import it as
+``helpers.dqn``, it needs gymnasium), ``course`` (repository address, notebook template, curriculum).
 """
 
 from helpers.environment import import_tensorflow_quietly

@@ -7,6 +7,8 @@ drifts, and ``python -m tools.notebook_template sync`` rewrites the copies after
 
 from __future__ import annotations
 
+from pathlib import Path
+
 REPOSITORY = "keras-deep-learning-course/course"
 """GitHub ``owner/name`` of the course. Forks change this one line and run
 ``python -m tools.notebook_template sync``."""
@@ -69,3 +71,19 @@ def colab_badge(notebook_name: str) -> str:
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 """What JupyterLab writes into a notebook it saves; storing the same means opening one never marks it modified."""
+
+
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+"""File-name pattern of the chapters in ``notebooks/`` (NN_snake_case_title.ipynb)."""
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+"""The checkout this package was imported from (an installed, non-editable copy has no notebooks there)."""
+
+
+def notebook_paths(root: str | Path | None = None) -> list[Path]:
+    """The course's notebooks in chapter order: ``notebooks/NN_*.ipynb`` under ``root`` (default: this checkout).
+
+    The one definition of "the notebooks" for the tools, the benchmarks and the tests.
+    """
+    folder = (Path(root) if root is not None else REPOSITORY_ROOT) / "notebooks"
+    return sorted(folder.glob(NOTEBOOK_GLOB))

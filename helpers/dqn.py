@@ -10,8 +10,8 @@ train several seeds. The pieces:
   functions: greedy actions for a batch of states, and a burst of gradient steps on stacked minibatches.
 * ``run_greedy_episodes`` / ``evaluate_greedy``: many evaluation episodes stepped in lock-step, one
   batched network call per time step.
-* ``train_dqn``: the training loop, with periodic greedy evaluation (the best network is kept),
-  checkpoints at episode boundaries and exact resumption after an interruption.
+* ``train_dqn``: the training loop, with periodic greedy evaluation (the best network is kept);
+  ``LoopCheckpoint`` saves its state at episode boundaries, so it resumes exactly after an interruption.
 """
 
 from __future__ import annotations
@@ -278,6 +278,71 @@ def _episode_seed(seed: int, episode: int) -> int:
     return int(np.random.SeedSequence([seed, episode]).generate_state(1)[0])
 
 
+class LoopCheckpoint:
+    """Saves and restores everything a ``train_dqn`` loop needs to continue exactly where it stopped.
+
+    The agent's networks, optimizer and gradient-step counter go into a TensorFlow checkpoint
+    (``TrainingCheckpoint``); the replay buffer into ``replay.npz``; the training log and the state of
+    the exploration generator into ``loop.json`` (written to a temporary file first, then renamed, so an
+    interruption mid-write never leaves half a file). A save happens at the first episode end after
+    every ``every`` environment steps.
+    """
+
+    def __init__(self, name: str, root: str | Path, agent: DQNAgent, every: int) -> None:
+        self.name, self.root, self.every = name, root, every
+        self.tf_checkpoint = TrainingCheckpoint(name, root=root, **agent.trackables())
+        self.directory = self.tf_checkpoint.directory
+        self.last_saved = 0
+
+    def restore(self, rng: np.random.Generator) -> tuple[ReplayBuffer, TrainingLog] | None:
+        """Restore the networks and ``rng`` in place; return the saved buffer and log (None: nothing saved)."""
+        restored = self.tf_checkpoint.restore()
+        if not restored:
+            return None
+        buffer = ReplayBuffer.load(self.directory / "replay.npz")
+        state = json.loads((self.directory / "loop.json").read_text())
+        if state["log"]["steps_done"] != restored:
+            raise RuntimeError(f"checkpoint {self.directory}: networks at step {restored} but loop state "
+                               f"at step {state['log']['steps_done']}; delete it with clear_checkpoint()")
+        history = TrainingLog(**state["log"])
+        history.resumed_from = restored
+        rng.bit_generator.state = state["rng"]
+        self.last_saved = history.steps_done
+        return buffer, history
+
+    def save_if_due(self, history: TrainingLog, buffer: ReplayBuffer, rng: np.random.Generator) -> None:
+        """Save at an episode end once ``every`` steps have passed since the last save."""
+        if history.steps_done - self.last_saved < self.every:
+            return
+        self.tf_checkpoint.save(history.steps_done)
+        buffer.save(self.directory / "replay.npz")
+        loop = json.dumps({"log": asdict(history), "rng": rng.bit_generator.state})
+        temporary = self.directory / "loop.json.partial"
+        temporary.write_text(loop)
+        os.replace(temporary, self.directory / "loop.json")
+        self.last_saved = history.steps_done
+
+    def delete(self) -> None:
+        """Remove the run's checkpoint folder (the run completed)."""
+        self.tf_checkpoint.delete()
+        clear_checkpoint(self.name, self.root)
+
+
+def _evaluate(agent: DQNAgent, config: DQNConfig, seed: int, history: TrainingLog) -> float:
+    """Greedy evaluation of the online network; records it in ``history`` and keeps the best weights."""
+    episodes = run_greedy_episodes(agent.greedy_actions, config.eval_episodes, seed=1_000_000 + seed,
+                                   env_id=config.env_id)
+    mean = float(episodes.returns.mean())
+    first_states = np.stack([s[0] for s in episodes.states])
+    history.eval_steps.append(history.steps_done)
+    history.eval_means.append(mean)
+    history.start_q.append(float(agent.q_values(first_states).max(axis=1).mean()))
+    if mean > history.best_mean:
+        history.best_mean, history.best_step = mean, history.steps_done
+        agent.keep_best()
+    return mean
+
+
 def train_dqn(config: DQNConfig, seed: int = 0, *, checkpoint_name: str | None = None,
               checkpoint_root: str | Path = DEFAULT_ROOT, interrupt_at: int | None = None,
               log: Callable[[str], None] | None = print) -> tuple[DQNAgent, TrainingLog]:
@@ -288,9 +353,9 @@ def train_dqn(config: DQNConfig, seed: int = 0, *, checkpoint_name: str | None =
     the mean reaches ``config.stop_at_return``.
 
     With ``checkpoint_name``, the networks, optimizer, replay buffer, random generators and log are
-    saved at the first episode end after every ``config.checkpoint_every`` steps, and a later call
-    with the same name resumes from the last save and ends exactly as an uninterrupted run would.
-    The checkpoint is deleted when the run completes. ``interrupt_at`` raises
+    saved at the first episode end after every ``config.checkpoint_every`` steps (``LoopCheckpoint``),
+    and a later call with the same name resumes from the last save and ends exactly as an
+    uninterrupted run would. The checkpoint is deleted when the run completes. ``interrupt_at`` raises
     ``SimulatedInterruption`` after that many environment steps (to demonstrate resuming).
 
     Seeds Keras, TensorFlow, NumPy and Python with ``seed`` (``keras.utils.set_random_seed``).
@@ -306,27 +371,15 @@ def train_dqn(config: DQNConfig, seed: int = 0, *, checkpoint_name: str | None =
 
     checkpoint = None
     if checkpoint_name is not None:
-        checkpoint = TrainingCheckpoint(checkpoint_name, root=checkpoint_root, **agent.trackables())
-        restored = checkpoint.restore()
-        if restored:
-            buffer = ReplayBuffer.load(checkpoint.directory / "replay.npz")
-            state = json.loads((checkpoint.directory / "loop.json").read_text())
-            if state["log"]["steps_done"] != restored:
-                raise RuntimeError(f"checkpoint {checkpoint.directory}: networks at step {restored} but loop state "
-                                   f"at step {state['log']['steps_done']}; delete it with clear_checkpoint()")
-            history = TrainingLog(**state["log"])
-            history.resumed_from = restored
-            rng.bit_generator.state = state["rng"]
-            say(f"resumed from the checkpoint at step {restored:,} (episode {history.episodes_done})")
-    last_saved = history.steps_done
+        checkpoint = LoopCheckpoint(checkpoint_name, checkpoint_root, agent, config.checkpoint_every)
+        restored = checkpoint.restore(rng)
+        if restored is not None:
+            buffer, history = restored
+            say(f"resumed from the checkpoint at step {history.resumed_from:,} (episode {history.episodes_done})")
 
-    def save() -> None:
-        checkpoint.save(history.steps_done)
-        buffer.save(checkpoint.directory / "replay.npz")
-        loop = json.dumps({"log": asdict(history), "rng": rng.bit_generator.state})
-        temporary = checkpoint.directory / "loop.json.partial"
-        temporary.write_text(loop)
-        os.replace(temporary, checkpoint.directory / "loop.json")
+    def train_burst() -> None:
+        history.losses.append(agent.train(buffer.sample(config.batch_size, count=config.gradient_steps)))
+        history.loss_steps.append(history.steps_done)
 
     state, _ = env.reset(seed=_episode_seed(seed, history.episodes_done))
     episode_return = 0.0
@@ -339,31 +392,19 @@ def train_dqn(config: DQNConfig, seed: int = 0, *, checkpoint_name: str | None =
         history.steps_done = step + 1
         learning = history.steps_done >= config.learning_starts
         if learning and not config.train_at_episode_end and history.steps_done % config.train_every == 0:
-            history.losses.append(agent.train(buffer.sample(config.batch_size, count=config.gradient_steps)))
-            history.loss_steps.append(history.steps_done)
+            train_burst()
         if terminated or truncated:
             history.episode_returns.append(episode_return)
             history.episode_end_steps.append(history.steps_done)
             history.episodes_done += 1
             if learning and config.train_at_episode_end:
-                history.losses.append(agent.train(buffer.sample(config.batch_size, count=config.gradient_steps)))
-                history.loss_steps.append(history.steps_done)
+                train_burst()
             state, _ = env.reset(seed=_episode_seed(seed, history.episodes_done))
             episode_return = 0.0
-            if checkpoint is not None and history.steps_done - last_saved >= config.checkpoint_every:
-                save()
-                last_saved = history.steps_done
+            if checkpoint is not None:
+                checkpoint.save_if_due(history, buffer, rng)
         if history.steps_done % config.eval_every == 0:
-            episodes = run_greedy_episodes(agent.greedy_actions, config.eval_episodes, seed=1_000_000 + seed,
-                                           env_id=config.env_id)
-            mean = float(episodes.returns.mean())
-            first_states = np.stack([s[0] for s in episodes.states])
-            history.eval_steps.append(history.steps_done)
-            history.eval_means.append(mean)
-            history.start_q.append(float(agent.q_values(first_states).max(axis=1).mean()))
-            if mean > history.best_mean:
-                history.best_mean, history.best_step = mean, history.steps_done
-                agent.keep_best()
+            mean = _evaluate(agent, config, seed, history)
             recent = np.mean(history.episode_returns[-20:]) if history.episode_returns else float("nan")
             say(f"step {history.steps_done:>6,} · episodes {history.episodes_done:>4} · training return "
                 f"(last 20) {recent:5.1f} · greedy {mean:5.1f} · epsilon {epsilon:.2f}")
@@ -371,6 +412,7 @@ def train_dqn(config: DQNConfig, seed: int = 0, *, checkpoint_name: str | None =
                 say(f"greedy evaluation reached {config.stop_at_return:g}: stop at step {history.steps_done:,}")
                 break
         if interrupt_at is not None and history.steps_done == interrupt_at:
+            last_saved = checkpoint.last_saved if checkpoint is not None else 0
             raise SimulatedInterruption(f"interrupted at step {interrupt_at:,}; last checkpoint at step {last_saved:,}")
     env.close()
     if not history.eval_steps:  # never evaluated (a tiny smoke run): the last weights are the best we have
@@ -378,5 +420,4 @@ def train_dqn(config: DQNConfig, seed: int = 0, *, checkpoint_name: str | None =
         history.best_step = history.steps_done
     if checkpoint is not None:
         checkpoint.delete()
-        clear_checkpoint(checkpoint_name, checkpoint_root)
     return agent, history

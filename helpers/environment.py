@@ -36,18 +36,28 @@ def import_tensorflow_quietly() -> None:
         os.close(devnull)
 
 
-def course_mode() -> str:
-    """Return the mode named by ``COURSE_MODE``: ``"default"`` when unset, else ``"default"``/``"smoke"``.
+def course_mode(mode: str | None = None) -> str:
+    """Return the course mode: ``mode`` when given (checked), else the one named by ``COURSE_MODE``.
+
+    ``COURSE_MODE`` unset or empty means ``"default"``; its value is read case-insensitively.
+    Functions with a ``mode`` argument (the data loaders) pass it through here, so ``None`` means
+    "follow ``COURSE_MODE``".
 
     Raises:
-        ValueError: ``COURSE_MODE`` holds anything else (a typo must not silently run the wrong mode).
+        ValueError: ``mode`` or ``COURSE_MODE`` is not one of ``MODES`` (a typo must not silently run
+            the wrong mode).
     """
+    choices = ", ".join(repr(m) for m in MODES)
+    if mode is not None:
+        if mode not in MODES:
+            raise ValueError(f"mode={mode!r} is not a course mode; choose one of {choices} or None.")
+        return mode
     raw = os.environ.get("COURSE_MODE", "")
     mode = raw.strip().lower() or "default"
     if mode not in MODES:
         raise ValueError(
             f"COURSE_MODE={raw!r} is not a course mode. Leave it unset for the full run, or set it to "
-            f"one of: {', '.join(repr(m) for m in MODES)}."
+            f"one of: {choices}."
         )
     return mode
 
@@ -71,14 +81,19 @@ class Settings:
         return smoke if self.smoke else default
 
 
-def describe_device() -> str:
-    """Name the device TensorFlow will use: the GPU model(s) if any, else the CPU and its core count."""
+def gpu_names() -> list[str]:
+    """Model names of the GPUs TensorFlow sees (empty without a GPU)."""
     import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
+    return [tf.config.experimental.get_device_details(g).get("device_name", g.name)
+            for g in tf.config.list_physical_devices("GPU")]
+
+
+def describe_device() -> str:
+    """Name the device TensorFlow will use: the GPU model(s) if any, else the CPU and its core count."""
+    gpus = gpu_names()
     if gpus:
-        names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
-        return "GPU: " + ", ".join(names)
+        return "GPU: " + ", ".join(gpus)
     return f"CPU only ({os.cpu_count()} cores)"
 
 

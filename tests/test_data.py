@@ -1,9 +1,15 @@
-"""helpers.data: local files, checksums, the download path (simulated), clear errors, smoke subsets."""
+"""helpers.data: local files, checksums, the download path (simulated), clear errors, smoke subsets.
+
+The tests marked by ``local_file`` read the real dataset files from the data folder. Without them they
+skip with a loud reason (and a warning in pytest's summary); with ``COURSE_REQUIRE_DATA=1`` (set by
+``.ci/run``) a missing file fails them instead, so CI can never pass without testing the real data.
+"""
 
 import gzip
 import io
 import os
 import tarfile
+import warnings
 from pathlib import Path
 
 import keras
@@ -11,14 +17,27 @@ import numpy as np
 import pytest
 
 from helpers import data
+from helpers.course import BRANCH, REPOSITORY_URL
 from helpers.data import DatasetCorruptError, DatasetNotFoundError
 
-SHARED = Path(os.environ.get("COURSE_DATA_DIR", "data"))
+REQUIRE_DATA = os.environ.get("COURSE_REQUIRE_DATA", "").strip() not in ("", "0")
+DATA_FILES = ("mnist.npz", "fashion_mnist.npz", "cifar10.npz", "tinyshakespeare.txt")
+_missing = [name for name in DATA_FILES if not (data.data_dir() / name).is_file()]
+if _missing and not REQUIRE_DATA:
+    warnings.warn(f"helpers.data is NOT tested on the real datasets: {', '.join(_missing)} missing from "
+                  f"{data.data_dir()}; set COURSE_DATA_DIR (see data/README.md)", UserWarning, stacklevel=1)
 
 
-def needs(filename):
-    return pytest.mark.skipif(not (SHARED / filename).is_file(),
-                              reason=f"{filename} not in COURSE_DATA_DIR ({SHARED}); .ci/run provides it")
+def local_file(filename: str) -> Path:
+    """The real dataset file from the data folder; skips loudly without it, fails under COURSE_REQUIRE_DATA."""
+    path = data.data_dir() / filename
+    if not path.is_file():
+        message = (f"NOT TESTED: {filename} is not in the data folder {data.data_dir()}; point COURSE_DATA_DIR "
+                   f"at the dataset copies (data/README.md). .ci/run sets COURSE_REQUIRE_DATA=1, which fails here.")
+        if REQUIRE_DATA:
+            pytest.fail(message.replace("NOT TESTED: ", "COURSE_REQUIRE_DATA is set but "))
+        pytest.skip(message)
+    return path
 
 
 @pytest.fixture
@@ -34,8 +53,8 @@ def no_network(monkeypatch):
     return calls
 
 
-@needs("mnist.npz")
 def test_mnist_from_the_local_folder_in_both_modes():
+    local_file("mnist.npz")
     (x_train, y_train), (x_test, y_test) = data.load_mnist(mode="default")
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     assert x_train.dtype == y_train.dtype == np.uint8
@@ -45,25 +64,29 @@ def test_mnist_from_the_local_folder_in_both_modes():
     np.testing.assert_array_equal(xs, x_train[: data.SMOKE_TRAIN_SIZE])
 
 
-@needs("fashion_mnist.npz")
 def test_fashion_mnist_labels_and_classes():
+    local_file("fashion_mnist.npz")
     (_, y_train), (_, y_test) = data.load_fashion_mnist(mode="default")
     assert list(y_test[:10]) == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]
     assert np.bincount(y_train).tolist() == [6000] * 10
     assert len(data.FASHION_MNIST_CLASSES) == 10
 
 
-@needs("cifar10.npz")
 def test_cifar10_layout_and_the_offline_warning():
-    with pytest.warns(UserWarning, match="offline CIFAR-10 copy"):
-        data._warned_cifar_approximation = False
+    local_file("cifar10.npz")
+    data._warned.discard("cifar10")
+    with pytest.warns(UserWarning, match="offline CIFAR-10 copy") as caught:
         (x_train, y_train), (x_test, y_test) = data.load_cifar10(mode="smoke")
     assert x_train.shape == (data.SMOKE_TRAIN_SIZE, 32, 32, 3) and y_train.shape == (data.SMOKE_TRAIN_SIZE, 1)
     assert y_test[:10, 0].tolist() == [3, 8, 8, 0, 6, 6, 1, 6, 3, 1]
+    assert caught[0].filename == __file__  # the warning points at the caller, not at helpers/data.py
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data.load_cifar10(mode="smoke")  # once is enough
 
 
-@needs("tinyshakespeare.txt")
 def test_tiny_shakespeare_text():
+    local_file("tinyshakespeare.txt")
     text = data.load_tiny_shakespeare(mode="default")
     assert len(text) == 1_115_394 and len(set(text)) == 65 and text.startswith("First Citizen:")
     assert data.load_tiny_shakespeare(mode="smoke") == text[: data.SMOKE_TEXT_LENGTH]
@@ -85,6 +108,8 @@ def test_missing_file_without_network_is_one_clear_error(tmp_path, no_network):
         data.load_mnist(data_folder=tmp_path)
     message = str(error.value)
     assert "mnist.npz" in message and str(tmp_path) in message and "data/README.md" in message
+    # Colab has no checkout: the message also gives the README's web address
+    assert f"{REPOSITORY_URL}/blob/{BRANCH}/data/README.md" in message
     assert no_network[0][1].endswith("mnist.npz") and no_network[0][2]  # tried the canonical source, with a hash
 
 
@@ -110,9 +135,24 @@ def test_unknown_file_content_is_rejected_not_loaded(tmp_path):
         data.load_mnist(data_folder=tmp_path)
 
 
-@needs("mnist.npz")
+def test_a_copy_of_another_dataset_is_named(tmp_path, monkeypatch):
+    np.savez(tmp_path / "mnist.npz", x_train=np.ones((1, 28, 28), np.uint8), y_train=np.zeros(1, np.uint8),
+             x_test=np.ones((1, 28, 28), np.uint8), y_test=np.zeros(1, np.uint8))
+    digest = data._sha256(tmp_path / "mnist.npz", 0, 0)  # (size and mtime only key the cache)
+    monkeypatch.setitem(data.FASHION_MNIST.known_sha256, digest, "a test copy")
+    with pytest.raises(DatasetCorruptError, match=r"is a copy of fashion_mnist \(a test copy.*not of mnist.*"
+                                                  r"fashion_mnist belongs in fashion_mnist.npz"):
+        data.load_mnist(data_folder=tmp_path)
+
+
+def test_fashion_mnist_copied_in_as_mnist_is_named(tmp_path):
+    (tmp_path / "mnist.npz").symlink_to(local_file("fashion_mnist.npz"))
+    with pytest.raises(DatasetCorruptError, match="is a copy of fashion_mnist .*not of mnist"):
+        data.load_mnist(data_folder=tmp_path)
+
+
 def test_truncated_file_is_rejected(tmp_path):
-    (tmp_path / "mnist.npz").write_bytes((SHARED / "mnist.npz").read_bytes()[:1_000_000])
+    (tmp_path / "mnist.npz").write_bytes(local_file("mnist.npz").read_bytes()[:1_000_000])
     with pytest.raises(DatasetCorruptError, match="1,000,000 bytes"):
         data.load_mnist(data_folder=tmp_path)
 
@@ -137,7 +177,7 @@ def test_fashion_mnist_download_is_decoded_from_idx_files(tmp_path, monkeypatch)
     rng = np.random.default_rng(0)
     arrays = {"x_train": rng.integers(0, 256, (3, 28, 28), dtype=np.uint8), "y_train": np.array([1, 2, 3], np.uint8),
               "x_test": rng.integers(0, 256, (2, 28, 28), dtype=np.uint8), "y_test": np.array([4, 5], np.uint8)}
-    by_file = {name: key for key, (name, _) in data.FASHION_MNIST_FILES.items()}
+    by_file = dict(zip((remote.filename for remote in data.FASHION_MNIST.origin), arrays))
     monkeypatch.setattr(keras.utils, "get_file", lambda fname, origin, **k: _idx_gz(
         tmp_path / fname, arrays[by_file[origin.rsplit("/", 1)[1]]]))
     (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist(mode="default", data_folder=tmp_path / "none")
@@ -161,3 +201,54 @@ def test_cifar10_download_is_decoded_from_the_binary_release_without_pickle(tmp_
     np.testing.assert_array_equal(x_train, images[:5])
     assert y_train.shape == (5, 1) and y_test.tolist() == [[5]]
     np.testing.assert_array_equal(x_test[0], images[5])
+
+
+def test_fashion_mnist_comes_from_where_keras_gets_it_with_the_published_checksums(no_network, tmp_path):
+    import inspect
+
+    from keras.src.datasets import fashion_mnist
+
+    with pytest.raises(DatasetNotFoundError):
+        data.load_fashion_mnist(data_folder=tmp_path)
+    keras_source = inspect.getsource(fashion_mnist.load_data)
+    assert f'base = "{data.KERAS_DATASETS_URL}"' in keras_source and "origin=base + fname" in keras_source
+    (first_name, first_url, first_hash), = no_network  # the first failed download stops the loader
+    assert first_url == data.KERAS_DATASETS_URL + "train-images-idx3-ubyte.gz"
+    for remote in data.FASHION_MNIST.origin:
+        assert remote.url == data.KERAS_DATASETS_URL + remote.filename and remote.filename in keras_source
+        assert len(remote.file_hash) == 32 and int(remote.file_hash, 16) >= 0  # MD5s published by Zalando
+
+
+def test_load_dataset_returns_named_splits_and_the_loaders_keras_tuples(tmp_path, monkeypatch):
+    arrays = {"x_train": np.ones((3, 28, 28), np.uint8), "y_train": np.arange(3, dtype=np.uint8),
+              "x_test": np.zeros((2, 28, 28), np.uint8), "y_test": np.arange(2, dtype=np.uint8)}
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    digest = data._sha256(tmp_path / "mnist.npz", 1, 1)
+    monkeypatch.setitem(data.MNIST.known_sha256, digest, "a test copy")
+    splits = data.load_dataset("mnist", mode="default", data_folder=tmp_path)
+    plain = data.load_mnist(mode="default", data_folder=tmp_path)
+    assert isinstance(splits, data.Splits) and isinstance(splits.train, data.Split)
+    np.testing.assert_array_equal(splits.train.x, arrays["x_train"])
+    np.testing.assert_array_equal(splits.test.y, arrays["y_test"])
+    (x_train, y_train), (x_test, y_test) = splits  # unpacks like keras.datasets
+    assert type(plain) is tuple and type(plain[0]) is tuple and len(plain) == 2
+    np.testing.assert_array_equal(plain[1][0], x_test)
+
+
+def test_every_dataset_has_a_checksummed_origin():
+    assert set(data.DATASETS) == {"mnist", "fashion_mnist", "cifar10", "tiny_shakespeare"}
+    for dataset in data.DATASETS.values():
+        assert dataset.origin and all(remote.file_hash and remote.url.startswith("https://")
+                                      for remote in dataset.origin)
+    # MNIST's download is Keras' own .npz: the checksum get_file verifies is an accepted local hash too
+    assert data.MNIST.origin[0].file_hash in data.MNIST.known_sha256
+
+
+def test_missing_data_fails_instead_of_skipping_when_required(monkeypatch):
+    globals_ = globals()
+    monkeypatch.setitem(globals_, "REQUIRE_DATA", True)
+    with pytest.raises(pytest.fail.Exception, match="COURSE_REQUIRE_DATA is set but no_such_file.npz"):
+        local_file("no_such_file.npz")
+    monkeypatch.setitem(globals_, "REQUIRE_DATA", False)
+    with pytest.raises(pytest.skip.Exception, match="NOT TESTED: no_such_file.npz"):
+        local_file("no_such_file.npz")
