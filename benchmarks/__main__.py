@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from helpers.course import notebook_paths
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -25,11 +27,19 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
+def machine_section() -> str:
+    """The machine's description (CPU, cores, versions, GPUs)."""
+    from benchmarks import machine
+
+    return table(["machine", ""], [[k, v] for k, v in machine.describe().items()])
+
+
 def notebook_section(numbers: list[str] | None, smoke_repeats: int, default_runs: bool) -> str:
+    """Section 1: smoke (median of ``smoke_repeats``) and default-mode run time and peak memory per notebook."""
     from benchmarks.notebook_runs import run_once
     from tools.run_notebooks import record_default_run_time
 
-    paths = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = notebook_paths(REPO)
     if numbers is not None:
         paths = [p for p in paths if p.name[:2] in numbers]
     rows = []
@@ -48,6 +58,77 @@ def notebook_section(numbers: list[str] | None, smoke_repeats: int, default_runs
             + table(["notebook", "smoke (s)", "default (s)", "peak RSS (MiB)"], rows))
 
 
+def dqn_section(quick: bool) -> str:
+    """Section 2: environment steps per second of the course's DQN loop against a naive one."""
+    from benchmarks import dqn_throughput
+
+    dqn = dqn_throughput.measure(*((100, 50, 1) if quick else (3000, 1000, 3)))
+    course, naive = dqn.values()
+    return ("## 2. DQN training throughput (CartPole-v1)\n\nSame network, replay buffer, batch size and "
+            "one gradient step per environment step; runs interleaved, medians.\n\n"
+            + table(["loop", "environment steps / s"], [[k, f"{v:.0f}"] for k, v in dqn.items()])
+            + f"\n\n**Course loop / naive loop: {course / naive:.1f}x**")
+
+
+def cnn_sections(quick: bool) -> list[str]:
+    """Sections 3 and 4 (one measurement feeds both): the MNIST CNN's input pipeline, and its FLOP rate
+    against the machine's matrix-multiply rate."""
+    from benchmarks import cnn_pipeline, machine
+    from helpers.data import load_mnist
+
+    (x, y), _ = load_mnist(mode="smoke" if quick else "default")
+    x, y = (x[:512], y[:512]) if quick else (x[:20_000], y[:20_000])
+    cnn = cnn_pipeline.measure(x, y, repeats=1 if quick else 3)
+    size, repeats = (256, 3) if quick else (2048, 7)
+    peak = machine.matmul_gflops(size, repeats)
+    pipeline, arrays = cnn["tf.data (cache, shuffle, batch, prefetch)"], cnn["model.fit(numpy arrays)"]
+    pipeline_section = (
+        "## 3. MNIST CNN input pipeline\n\n" f"One epoch over {len(x):,} images, batch 128, after a "
+        "warm-up epoch; interleaved, medians.\n\n"
+        + table(["input", "training samples / s"], [[k, f"{v:.0f}"] for k, v in
+                                                      [("tf.data (cache, shuffle, batch, prefetch)", pipeline),
+                                                       ("model.fit(numpy arrays)", arrays)]])
+        + f"\n\n**tf.data / numpy arrays: {pipeline / arrays:.2f}x**\n\n"
+        "Keras 3's `fit` turns NumPy arrays into a batched, prefetched pipeline of its own, so with "
+        "MNIST already in memory there is little for tf.data to add; it pays off when examples are "
+        "read from files or need per-example work (decoding, augmentation) that can overlap training.")
+    limit_section = (
+        "## 4. Distance to the machine's limit\n\n"
+        f"- CNN forward pass: {cnn['forward_mflops_per_sample']:.1f} MFLOP per image (2 per multiply-add, "
+        "Conv2D and Dense layers, from the layer shapes); a training step counted as 3 forward passes.\n"
+        f"- Achieved while training: **{cnn['training_gflops']:.1f} GFLOP/s**.\n"
+        f"- float32 matmul ({size}² x {size}², median of {repeats}): **{peak:.1f} GFLOP/s**.\n"
+        f"- **Fraction of the matmul rate: {cnn['training_gflops'] / peak:.0%}**")
+    return [pipeline_section, limit_section]
+
+
+def lstm_section(quick: bool) -> str:
+    """Section 5: the character LSTM's epoch cost against sequence length and batch size."""
+    from benchmarks import lstm_scaling
+    from helpers.data import load_tiny_shakespeare
+
+    text = load_tiny_shakespeare(mode="smoke" if quick else "default")
+    characters = 2_000 if quick else 200_000
+    repeats = 1 if quick else 3
+    grid = [(25, 32)] if quick else [(50, 64), (100, 64), (200, 64), (100, 32), (100, 128)]
+    rows = []
+    for sequence_length, batch_size in grid:
+        cost = lstm_scaling.epoch_cost(text, sequence_length, batch_size, characters, repeats=repeats)
+        rows.append([str(sequence_length), str(batch_size), str(cost["batches"]), f"{cost['epoch_seconds']:.2f}",
+                     f"{cost['ms_per_batch']:.1f}", f"{cost['characters_per_second']:,.0f}"])
+    return ("## 5. Character LSTM: cost against sequence length and batch size\n\n"
+            f"Embedding 64, LSTM 256, the same {characters:,} characters of Tiny Shakespeare every "
+            f"epoch; median of {repeats} epochs after a warm-up epoch.\n\n"
+            + table(["sequence length", "batch size", "batches / epoch", "epoch (s)", "ms / batch",
+                     "characters / s"], rows)
+            + "\n\nHow to read it: a batch of length-T sequences runs T dependent LSTM steps, so the "
+            "time per batch grows in proportion to T. With the characters per epoch fixed, doubling "
+            "T halves the number of batches, so an epoch costs about the same: the recurrence runs "
+            "characters / batch size steps in sequence whatever T is. A larger batch shortens that "
+            "chain and gives each step more parallel work, so characters per second rise with the "
+            "batch size (until the cores are busy).")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
@@ -57,14 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import helpers  # noqa: F401  (TensorFlow imported quietly)
-    from benchmarks import cnn_pipeline, dqn_throughput, lstm_scaling, machine
-    from helpers.data import load_mnist, load_tiny_shakespeare
 
     started = time.perf_counter()
     quick = args.quick
     sections = ["# Benchmarks\n\nWritten by `python -m benchmarks"
                 + (" --quick" if quick else "") + "` on " + time.strftime("%Y-%m-%d") + ".\n",
-                table(["machine", ""], [[k, v] for k, v in machine.describe().items()])]
+                machine_section()]
 
     numbers = None if not args.notebooks else ([] if args.notebooks == "none" else args.notebooks.split(","))
     if quick and numbers is None:
@@ -72,58 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     if numbers != []:
         print("notebooks ...", flush=True)
         sections.append(notebook_section(numbers, 1 if quick else 3, not (quick or args.no_default_runs)))
-
     print("DQN throughput ...", flush=True)
-    dqn = dqn_throughput.measure(*((100, 50, 1) if quick else (3000, 1000, 3)))
-    course, naive = dqn.values()
-    sections.append("## 2. DQN training throughput (CartPole-v1)\n\nSame network, replay buffer, batch size and "
-                    "one gradient step per environment step; runs interleaved, medians.\n\n"
-                    + table(["loop", "environment steps / s"], [[k, f"{v:.0f}"] for k, v in dqn.items()])
-                    + f"\n\n**Course loop / naive loop: {course / naive:.1f}x**")
-
+    sections.append(dqn_section(quick))
     print("CNN input pipeline and FLOP rate ...", flush=True)
-    (x, y), _ = load_mnist(mode="smoke" if quick else "default")
-    x, y = (x[:512], y[:512]) if quick else (x[:20_000], y[:20_000])
-    cnn = cnn_pipeline.measure(x, y, repeats=1 if quick else 3)
-    peak = machine.matmul_gflops(256 if quick else 2048, 3 if quick else 7)
-    pipeline, arrays = cnn["tf.data (cache, shuffle, batch, prefetch)"], cnn["model.fit(numpy arrays)"]
-    sections.append("## 3. MNIST CNN input pipeline\n\n" f"One epoch over {len(x):,} images, batch 128, after a "
-                    "warm-up epoch; interleaved, medians.\n\n"
-                    + table(["input", "training samples / s"], [[k, f"{v:.0f}"] for k, v in
-                                                                  [("tf.data (cache, shuffle, batch, prefetch)", pipeline),
-                                                                   ("model.fit(numpy arrays)", arrays)]])
-                    + f"\n\n**tf.data / numpy arrays: {pipeline / arrays:.2f}x**\n\n"
-                    "Keras 3's `fit` turns NumPy arrays into a batched, prefetched pipeline of its own, so with "
-                    "MNIST already in memory there is little for tf.data to add; it pays off when examples are "
-                    "read from files or need per-example work (decoding, augmentation) that can overlap training.")
-    sections.append("## 4. Distance to the machine's limit\n\n"
-                    f"- CNN forward pass: {cnn['forward_mflops_per_sample']:.1f} MFLOP per image (2 per multiply-add, "
-                    "Conv2D and Dense layers, from the layer shapes); a training step counted as 3 forward passes.\n"
-                    f"- Achieved while training: **{cnn['training_gflops']:.1f} GFLOP/s**.\n"
-                    f"- float32 matmul ({'256' if quick else '2048'}² x {'256' if quick else '2048'}², median of "
-                    f"{'3' if quick else '7'}): **{peak:.1f} GFLOP/s**.\n"
-                    f"- **Fraction of the matmul rate: {cnn['training_gflops'] / peak:.0%}**")
-
+    sections.extend(cnn_sections(quick))
     print("LSTM scaling ...", flush=True)
-    text = load_tiny_shakespeare(mode="smoke" if quick else "default")
-    characters = 2_000 if quick else 200_000
-    grid = [(25, 32)] if quick else [(50, 64), (100, 64), (200, 64), (100, 32), (100, 128)]
-    rows = []
-    for sequence_length, batch_size in grid:
-        cost = lstm_scaling.epoch_cost(text, sequence_length, batch_size, characters, repeats=1 if quick else 3)
-        rows.append([str(sequence_length), str(batch_size), str(cost["batches"]), f"{cost['epoch_seconds']:.2f}",
-                     f"{cost['ms_per_batch']:.1f}", f"{cost['characters_per_second']:,.0f}"])
-    sections.append("## 5. Character LSTM: cost against sequence length and batch size\n\n"
-                    f"Embedding 64, LSTM 256, the same {characters:,} characters of Tiny Shakespeare every "
-                    f"epoch; median of {1 if quick else 3} epochs after a warm-up epoch.\n\n"
-                    + table(["sequence length", "batch size", "batches / epoch", "epoch (s)", "ms / batch",
-                             "characters / s"], rows)
-                    + "\n\nHow to read it: a batch of length-T sequences runs T dependent LSTM steps, so the "
-                    "time per batch grows in proportion to T. With the characters per epoch fixed, doubling "
-                    "T halves the number of batches, so an epoch costs about the same: the recurrence runs "
-                    "characters / batch size steps in sequence whatever T is. A larger batch shortens that "
-                    "chain and gives each step more parallel work, so characters per second rise with the "
-                    "batch size (until the cores are busy).")
+    sections.append(lstm_section(quick))
     sections.append(f"Total benchmark time: {time.perf_counter() - started:.0f} s.")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("\n\n".join(sections) + "\n")

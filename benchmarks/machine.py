@@ -25,15 +25,15 @@ def describe() -> dict[str, str]:
     import keras
     import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
+    from helpers.environment import gpu_names
+
     return {
         "CPU": cpu_model(),
         "cores": str(os.cpu_count()),
         "Python": platform.python_version(),
         "TensorFlow": tf.__version__,
         "Keras": keras.__version__,
-        "GPU": ", ".join(tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus)
-        or "none",
+        "GPU": ", ".join(gpu_names()) or "none",
     }
 
 

@@ -18,3 +18,11 @@ def test_badge_opens_the_notebook_from_github():
 def test_curriculum_has_thirteen_numbered_chapters():
     assert sorted(course.CURRICULUM) == list(range(13))
     assert all(stem == stem.lower() and " " not in stem for stem in course.CURRICULUM.values())
+
+
+def test_notebook_paths_lists_the_numbered_chapters_in_order(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    for name in ("02_b.ipynb", "00_a.ipynb", "1_misnumbered.ipynb", "notes.ipynb", "03_c.txt"):
+        (tmp_path / "notebooks" / name).write_text("{}")
+    assert [p.name for p in course.notebook_paths(tmp_path)] == ["00_a.ipynb", "02_b.ipynb"]
+    assert [p.name[:2] for p in course.notebook_paths()] == [f"{n:02d}" for n in sorted(course.CURRICULUM)]

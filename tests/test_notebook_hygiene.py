@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from helpers.course import CURRICULUM, KERNELSPEC, SETUP_CELL, SETUP_CELL_TAGS, colab_badge
+from helpers.course import CURRICULUM, KERNELSPEC, SETUP_CELL, SETUP_CELL_TAGS, colab_badge, notebook_paths
 
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = notebook_paths(REPO)
 NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
 MAX_BYTES = 2 * 1024 * 1024
 ABSOLUTE_PATH = re.compile(r"(/home/|/root/|/Users/|/work/|/tmp/|/content/|/private/var/|\b[A-Z]:\\[\w .-]+\\)")
 REQUIRED_HEADINGS = ("## Common pitfalls", "## Exercises", "## Summary")
+PLACEHOLDER = re.compile(r"\b__[A-Z][A-Z0-9_]*__\b|\b(?:TODO|TBD|FIXME)\b")
+"""Unfilled template text: ``__NAME__``-style markers (Python's lower-case dunders do not match), TODO, TBD, FIXME."""
 SHOWS_SOMETHING = re.compile(r"\b(print|display|helpers\.plot_\w+|helpers\.check_parity|plt\.show)\(")
 
 
@@ -43,10 +45,17 @@ def output_texts(cell: dict) -> list[str]:
     return texts
 
 
-def test_every_notebook_is_a_chapter_of_the_curriculum():
-    assert NOTEBOOKS and NOTEBOOKS[0].name == f"00_{CURRICULUM[0]}.ipynb"
+def test_the_notebooks_are_exactly_the_curriculum():
     expected = {f"{n:02d}_{stem}.ipynb" for n, stem in CURRICULUM.items()}
-    assert {p.name for p in NOTEBOOKS} <= expected, "notebooks/ holds files outside the curriculum (helpers/course.py)"
+    found = {p.name for p in NOTEBOOKS}
+    assert not found - expected, f"notebooks/ holds chapters outside the curriculum (helpers/course.py): {found - expected}"
+    assert not expected - found, f"chapters of the curriculum (helpers/course.py) are missing: {expected - found}"
+
+
+def test_no_notebook_escapes_the_chapter_pattern():
+    # notebook_paths() only sees NN_*.ipynb; a misnamed notebook would skip every test below
+    stray = sorted({p.name for p in (REPO / "notebooks").glob("*.ipynb")} - {p.name for p in NOTEBOOKS})
+    assert not stray, f"notebooks/ holds notebooks not named NN_snake_case_title.ipynb: {stray}"
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)
@@ -93,6 +102,19 @@ def test_exercises_have_solutions(notebook_path):
     assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in solutions), "hide solution cells"
 
 
+def test_no_unfilled_placeholders(notebook_path):
+    found = [(index, cell["cell_type"], match.group(0))
+             for index, cell in enumerate(load(notebook_path)["cells"])
+             for match in PLACEHOLDER.finditer(source(cell))]
+    assert not found, f"unfilled placeholders (cell index, type, text): {found}"
+
+
+def test_the_placeholder_pattern_finds_template_text_only():
+    assert [m.group(0) for m in PLACEHOLDER.finditer("__L2_NOTICE__ TODO: x TBD FIXME")] == [
+        "__L2_NOTICE__", "TODO", "TBD", "FIXME"]
+    assert not PLACEHOLDER.search('if __name__ == "__main__": print(keras.__version__, "TODOS", "todo")')
+
+
 def test_outputs_come_from_one_top_to_bottom_run(notebook_path):
     counts = [c["execution_count"] for c in code_cells(load(notebook_path))]
     assert counts == list(range(1, len(counts) + 1)), f"execution counts {counts}: re-run with `make outputs`"
@@ -136,3 +158,13 @@ def test_outputs_hold_no_local_paths(notebook_path):
 def test_notebook_is_small(notebook_path):
     size = notebook_path.stat().st_size
     assert size <= MAX_BYTES, f"{size:,} bytes > 2 MB: lower figure sizes/dpi or print less"
+
+
+def test_a_chapter_made_from_the_template_fails_until_it_is_written(tmp_path, monkeypatch):
+    from tools import notebook_template
+
+    monkeypatch.setattr(notebook_template, "NOTEBOOKS", tmp_path)
+    path = notebook_template.new_notebook(13, "Transformers")
+    notebook = load(path)
+    assert path.name == "13_transformers.ipynb" and source(code_cells(notebook)[0]) == SETUP_CELL
+    assert PLACEHOLDER.search(source(notebook["cells"][0])), "the template's blanks must trip the placeholder test"

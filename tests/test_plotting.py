@@ -54,9 +54,13 @@ def test_trajectories_on_contours():
     assert "GD (2 steps)" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
-@pytest.mark.parametrize("path", [np.zeros((5, 3)), np.zeros(5), np.zeros((0, 2))])
-def test_trajectories_reject_wrong_shapes(path):
-    with pytest.raises(ValueError, match=r"plot_trajectories: expected .*shape|dimensions"):
+@pytest.mark.parametrize("path, message", [
+    (np.zeros((5, 3)), r"of shape \(steps, 2\), got shape \(5, 3\)"),
+    (np.zeros(5), r"with 2 dimensions, got shape \(5,\)"),
+    (np.zeros((0, 2)), r"of shape \(steps, 2\), got shape \(0, 2\)"),
+])
+def test_trajectories_reject_wrong_shapes(path, message):
+    with pytest.raises(ValueError, match=r"^plot_trajectories: expected trajectories\['bad'\] " + message):
         plotting.plot_trajectories(lambda x, y: x + y, {"bad": path}, (-1, 1), (-1, 1))
 
 
@@ -76,7 +80,8 @@ def test_image_grid_shapes(shape):
     (np.zeros((2, 8, 8, 2)), None, r"\(N, H, W, 3\)"),
     (np.zeros((8, 8)), None, "3 or 4 dimensions"),
     (np.zeros((2, 8, 8)), ["only one"], "2 titles"),
-    (np.array([["a"]]), None, "images of numbers|dimensions"),
+    (np.array([["a"]]), None, r"3 or 4 dimensions, got shape \(1, 1\)"),
+    (np.array([[["a"]]]), None, "images of numbers"),
 ])
 def test_image_grid_rejects_bad_input(images, titles, message):
     with pytest.raises(ValueError, match=message):

@@ -6,11 +6,11 @@ import json
 import re
 from pathlib import Path
 
-from helpers.course import colab_badge
+from helpers.course import colab_badge, notebook_paths
 from tools.run_notebooks import format_run_time
 
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = notebook_paths(REPO)
 PIN = re.compile(r"^([A-Za-z0-9_.\[\]-]+)==([\w.]+)$")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.course import KERNELSPEC, SETUP_CELL, SETUP_CELL_TAGS, colab_badge
+from helpers.course import KERNELSPEC, SETUP_CELL, SETUP_CELL_TAGS, colab_badge, notebook_paths
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 BADGE_PATTERN = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
@@ -27,15 +27,17 @@ def title_cell(number: int, title: str, filename: str) -> str:
 
 {colab_badge(filename)}
 
-One paragraph: what the reader will be able to do at the end, and why it matters.
+TODO: one paragraph: what the reader will be able to do at the end, and why it matters.
 
-**Prerequisites:** ...
-**You will learn to:** ...
-**Run time:** about N min on a 2-core laptop CPU (measured); less on a GPU. Smoke mode (CI): under a minute."""
+**Prerequisites:** TODO
+**You will learn to:** TODO
+**Run time:** TODO (measure it: `make outputs NB=NN`; 2-core laptop CPU); less on a GPU. Smoke mode (CI): under a minute."""
 
 
 def new_notebook(number: int, title: str) -> Path:
-    """Write the skeleton of a new chapter with every section CONVENTIONS.md asks for."""
+    """Write the skeleton of a new chapter with every section CONTRIBUTING.md asks for.
+
+    Every spot to fill in says TODO, so the hygiene tests fail until the chapter is written."""
     filename = f"{number:02d}_{re.sub(r'[^a-z0-9]+', '_', title.lower()).strip('_')}.ipynb"
     path = NOTEBOOKS / filename
     if path.exists():
@@ -46,14 +48,14 @@ def new_notebook(number: int, title: str) -> Path:
         code(SETUP_CELL, metadata={"tags": list(SETUP_CELL_TAGS)}),
         md("## Settings\n\nEvery size that a GPU user may scale up lives in the next cell."),
         code("EPOCHS = settings.pick(default=5, smoke=1)"),
-        md("## 1. The idea\n\nProse and the maths in LaTeX."),
+        md("## 1. The idea\n\nTODO: prose and the maths in LaTeX."),
         md("## 2. From scratch"),
         md("## 3. Check it against Keras"),
         md("## 4. Experiment on real data"),
         md("## Common pitfalls"),
-        md("## Exercises\n\n1. ..."),
-        code("# Solution to exercise 1", metadata={"jupyter": {"source_hidden": True}, "tags": ["solution"]}),
-        md("## Summary\n\n- ...\n\nNext: ..."),
+        md("## Exercises\n\n1. TODO"),
+        code("# TODO: solution to exercise 1", metadata={"jupyter": {"source_hidden": True}, "tags": ["solution"]}),
+        md("## Summary\n\n- TODO\n\nNext: TODO"),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata.update({"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}})
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "new":
         print(new_notebook(args.number, args.title))
     else:
-        for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        for path in notebook_paths(NOTEBOOKS.parent):
             if sync(path):
                 print(f"updated {path.name}")
     return 0
