@@ -205,3 +205,72 @@ def test_unshuffled_sorted_minibatches_end_up_predicting_the_last_class(scratch)
         results[name] = (X_val @ W + b).argmax(axis=1)
     assert np.mean(results["sorted"] == 9) > 0.8
     assert np.mean(results["shuffled"] == y_val) > 0.6
+
+
+def random_mlp(rng: np.random.Generator, inputs: int = 784, hidden: int = 100, classes: int = 10) -> list[np.ndarray]:
+    return [rng.normal(scale=np.sqrt(2 / inputs), size=(inputs, hidden)), rng.normal(scale=0.1, size=hidden),
+            rng.normal(scale=np.sqrt(1 / hidden), size=(hidden, classes)), rng.normal(scale=0.1, size=classes)]
+
+
+def test_mlp_backprop_matches_keras_and_the_tape(scratch):
+    """The notebook's section 7: backprop by hand vs tf.GradientTape through a float64 Keras model."""
+    rng = np.random.default_rng(3)
+    params = random_mlp(rng)
+    X, y = rng.random((64, 784)), rng.integers(0, 10, size=64)
+    loss, *ours = scratch["mlp_loss_and_gradients"](*params, X, y)
+    model = keras.Sequential([keras.Input(shape=(784,), dtype="float64"),
+                              keras.layers.Dense(100, activation="relu", dtype="float64"),
+                              keras.layers.Dense(10, dtype="float64")])
+    model.set_weights(params)
+    with tf.GradientTape() as tape:
+        keras_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype="float64")(y, model(X))
+    theirs = tape.gradient(keras_loss, model.trainable_variables)
+    assert_parity(loss, keras_loss, atol=1e-12)
+    for g_ours, g_tape, param in zip(ours, theirs, params):
+        assert g_ours.shape == param.shape
+        assert_parity(g_ours, g_tape, atol=1e-12)
+        assert np.abs(g_ours).max() > 1e-6  # a gradient of zeros would not be a check
+
+
+def test_mlp_backprop_matches_finite_differences(scratch):
+    """Independent of TensorFlow: central differences on a few entries of every parameter."""
+    rng = np.random.default_rng(0)
+    params = random_mlp(rng, inputs=6, hidden=5, classes=3)
+    X, y = rng.normal(size=(12, 6)), rng.integers(0, 3, size=12)
+    f = scratch["mlp_loss_and_gradients"]
+    _, *grads = f(*params, X, y)
+    h = 1e-6
+    for which, (param, grad) in enumerate(zip(params, grads)):
+        for index in list(np.ndindex(param.shape))[:4]:
+            plus = [p.copy() for p in params]
+            minus = [p.copy() for p in params]
+            plus[which][index] += h
+            minus[which][index] -= h
+            numeric = (f(*plus, X, y)[0] - f(*minus, X, y)[0]) / (2 * h)
+            assert numeric == pytest.approx(grad[index], abs=1e-7)
+
+
+def test_inactive_relu_units_get_no_gradient(scratch):
+    rng = np.random.default_rng(1)
+    params = random_mlp(rng, inputs=6, hidden=5, classes=3)
+    params[1][:2] = -100.0  # units 0 and 1 are inactive for every example
+    X, y = rng.normal(size=(20, 6)), rng.integers(0, 3, size=20)
+    _, dW1, db1, dW2, _ = scratch["mlp_loss_and_gradients"](*params, X, y)
+    assert np.all(dW1[:, :2] == 0) and np.all(db1[:2] == 0) and np.all(dW2[:2] == 0)
+    assert np.abs(dW1[:, 2:]).max() > 0
+
+
+def test_sgd_epoch_trains_the_mlp_on_a_problem_softmax_regression_cannot_solve(scratch):
+    """Two interleaved classes (XOR of the signs): a hidden layer is needed, and backprop must be right."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(2000, 2))
+    y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(int)
+    W, b = np.zeros((2, 2)), np.zeros(2)
+    mlp = random_mlp(rng, inputs=2, hidden=32, classes=2)
+    for _ in range(30):
+        scratch["sgd_epoch"](scratch["softmax_cross_entropy"], [W, b], X, y, 0.5, 32, rng)
+        scratch["sgd_epoch"](scratch["mlp_loss_and_gradients"], mlp, X, y, 0.5, 32, rng)
+    linear_accuracy = np.mean((X @ W + b).argmax(axis=1) == y)
+    mlp_accuracy = np.mean((np.maximum(X @ mlp[0] + mlp[1], 0) @ mlp[2] + mlp[3]).argmax(axis=1) == y)
+    assert linear_accuracy < 0.7
+    assert mlp_accuracy > 0.95
