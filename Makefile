@@ -8,7 +8,14 @@ export COURSE_DATA_DIR ?= $(firstword $(wildcard $(abspath ../shared/data)) $(ab
 COLAB_VENV ?= .venv-colab
 COLAB_PYTHON ?= python3
 
-.PHONY: install lab test test-colab outputs smoke clean
+# Extra JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --ip 0.0.0.0 --port 8899" (README: remote machines).
+LAB_ARGS ?=
+# JupyterLab refuses to run as root ("Use --allow-root to bypass"); containers and cloud VMs often are root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+# What ruff checks (settings in pyproject.toml); `make test` runs it, so CI does too.
+LINT_PATHS := helpers tools benchmarks tests notebooks conftest.py
+
+.PHONY: install lab lint test test-colab outputs smoke clean
 
 install: $(VENV)/.installed
 
@@ -18,11 +25,18 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	touch $@
 
-lab: install            ## open the course in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+lab: install            ## open the course in JupyterLab (LAB_ARGS="..." passes options to it)
+	$(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS) notebooks/
 
-test: install           ## unit tests + every notebook under nbval in smoke mode
-	$(BIN)/python -m pytest
+lint: install           ## ruff over the code and the notebooks
+	$(BIN)/ruff check $(LINT_PATHS)
+
+# Both run even when the first fails, so one run reports everything; the target fails if either did.
+test: install           ## ruff, then the unit tests + every notebook under nbval in smoke mode
+	@status=0; \
+	$(BIN)/ruff check $(LINT_PATHS) || status=1; \
+	$(BIN)/python -m pytest || status=1; \
+	exit $$status
 
 # Colab lane: the same suite (less the sandbox re-runs) on Colab's pinned stack; .ci/run picks Python 3.13.
 $(COLAB_VENV)/.installed: requirements-colab.txt pyproject.toml
