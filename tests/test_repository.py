@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from helpers.course import colab_badge, notebook_paths
 from tools.run_notebooks import format_run_time
@@ -29,7 +34,7 @@ def test_requirements_and_environment_yml_pin_the_same_packages():
     environment = pins((REPO / "environment.yml").read_text().splitlines())
     assert requirements == environment
     for package in ("tensorflow", "keras", "numpy", "matplotlib", "pandas", "jupyterlab", "nbval", "pytest",
-                    "gymnasium"):
+                    "gymnasium", "ruff"):
         assert package in requirements, f"{package} is not pinned"
     assert requirements["keras"].startswith("3.")
 
@@ -85,3 +90,35 @@ def test_gpu_workflow_runs_notebooks_in_default_mode_with_quality_checks():
     workflow = (REPO / ".github" / "workflows" / "gpu.yml").read_text()
     assert "self-hosted" in workflow and "requirements-gpu.txt" in workflow
     assert "COURSE_MODE: default" in workflow and "notebooks" in workflow
+
+
+def test_license_is_an_spdx_string_with_a_setuptools_that_reads_it():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert pyproject["project"]["license"] == "MIT"  # the table form {text = ...} is deprecated
+    minimum = [r for r in pyproject["build-system"]["requires"] if r.startswith("setuptools>=")]
+    assert minimum and int(minimum[0].split(">=")[1].split(".")[0]) >= 77, "SPDX strings need setuptools>=77"
+
+
+def make_dry_run(*arguments: str) -> str:
+    """What make would run (-n), with the install step taken as done (-o) so nothing is installed."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    completed = subprocess.run(["make", "-n", "-o", ".venv/.installed", *arguments], cwd=REPO,
+                               capture_output=True, text=True, check=True)
+    return completed.stdout
+
+
+def test_make_lab_passes_lab_args_and_allows_root_only_as_root():
+    command = [line for line in make_dry_run("lab", "LAB_ARGS=--no-browser --port 8899").splitlines()
+               if "jupyter lab" in line]
+    assert len(command) == 1 and command[0].endswith("--no-browser --port 8899 notebooks/")
+    assert ("--allow-root" in command[0]) == (os.geteuid() == 0)
+
+
+def test_make_test_runs_ruff_over_the_code_and_the_notebooks_and_pytest():
+    commands = make_dry_run("test")
+    ruff = next(line for line in commands.splitlines() if "ruff check" in line)
+    assert all(path in ruff.split() for path in ("helpers", "tools", "benchmarks", "tests", "notebooks"))
+    assert "-m pytest" in commands and "make test" in (REPO / ".ci" / "run").read_text()
+    assert "COURSE_REQUIRE_DATA=1" in (REPO / ".ci" / "run").read_text()
