@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 
 import matplotlib
 import pytest
-
 
 # Set before any kernel starts: nbval's kernels inherit this process's environment.
 os.environ.setdefault("COURSE_MODE", "smoke")
@@ -16,14 +16,63 @@ matplotlib.use("Agg")
 TRAINING_CELL_OUTPUT_TIMEOUT_S = 600
 """nbval waits 5 s (hard-coded) for a cell's output messages; training cells can be quiet for longer."""
 
+STDERR_ALLOWED: tuple[tuple[str, str], ...] = (
+    # (regular expression a whole stderr line must match, why that line is acceptable in a reader's notebook)
+    (r"\s*", "blank lines and the line ends of allowed lines"),
+)
+"""The only stderr a notebook cell may write. Anything else fails the cell, on every lane (``make test`` and
+``make test-colab``): a reader sees stderr as a red box, and stored outputs would carry it. nbval never compares
+stderr (see ``pytest_collectstart``), so without this check new noise, such as TensorFlow 2.20's C++ warnings
+from chapter 09's IRNN, would pass unnoticed. Keep this list short: silence noise at its cause instead."""
+
+
+def unexpected_stderr(text: str, allowed: tuple[tuple[str, str], ...] = STDERR_ALLOWED) -> list[str]:
+    """The lines of ``text`` (a cell's stderr) that match none of the ``allowed`` patterns (whole-line match)."""
+    patterns = [re.compile(pattern) for pattern, _reason in allowed]
+    return [line for line in text.splitlines() if not any(p.fullmatch(line) for p in patterns)]
+
 
 def pytest_collectstart(collector: pytest.Collector) -> None:
-    # TF/Keras write logs and warnings (with per-process temporary paths) to stderr; never compare it.
     if collector.fspath and str(collector.fspath).endswith(".ipynb"):
+        # TF/Keras write logs and warnings (with per-process temporary paths) to stderr; never compare it
+        # with the stored outputs. What a cell writes there is checked by pytest_runtest_call below.
         collector.skip_compare = (*collector.skip_compare, "stderr")
+        collector.setup = _without_pytest_marker(collector.setup)
+
+
+def _without_pytest_marker(start_kernel):
+    """nbval starts the notebook's kernel in its collector's ``setup``, inside a test, so the kernel inherits
+    ``PYTEST_CURRENT_TEST``; ipykernel then does not capture the file descriptors 1 and 2, and what C/C++ code
+    (TensorFlow's logging) writes there is lost instead of becoming the cell's output, as in Jupyter and in
+    ``tools.run_notebooks``. Starting the kernel without that variable makes nbval see what a reader sees."""
+
+    def setup() -> None:
+        marker = os.environ.pop("PYTEST_CURRENT_TEST", None)
+        try:
+            start_kernel()
+        finally:
+            if marker is not None:
+                os.environ["PYTEST_CURRENT_TEST"] = marker
+
+    return setup
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if hasattr(item, "output_timeout"):
             item.output_timeout = TRAINING_CELL_OUTPUT_TIMEOUT_S
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """After nbval has run a notebook cell (and found no error or output difference), fail it on unexpected stderr."""
+    result = yield
+    outputs = getattr(item, "test_outputs", None) if hasattr(item, "raise_cell_error") else None
+    stderr = "".join(out.get("text", "") for out in outputs or []
+                     if out.get("output_type") == "stream" and out.get("name") == "stderr")
+    unexpected = unexpected_stderr(stderr)
+    if unexpected:
+        shown = unexpected[:20] + ([f"... and {len(unexpected) - 20} more lines"] if len(unexpected) > 20 else [])
+        item.raise_cell_error("Cell wrote to stderr lines that conftest.STDERR_ALLOWED does not allow (below)",
+                              "\n" + "\n".join(shown))
+    return result

@@ -1,7 +1,7 @@
 """The course's shared helpers: set-up, data, plots and checks. Notebooks use ``import helpers``.
 
 Modules: ``environment`` (setup, modes), ``data`` (dataset loaders), ``plotting`` (the course's
-figures), ``checks`` (parity with Keras, quality targets), ``training`` (epoch logs), ``checkpoints``
+figures), ``checks`` (parity with Keras, quality targets), ``training`` (epoch logs, live progress), ``checkpoints``
 (resume interrupted training), ``toy_losses`` (2-D losses for optimizers), ``replay`` (the replay
 buffer of chapter 12), ``dqn`` (chapter 12's DQN agent and training loop; import it as
 ``helpers.dqn``, it needs gymnasium), ``course`` (repository address, notebook template, curriculum).
@@ -34,12 +34,13 @@ from helpers.plotting import (  # noqa: E402
     plot_trajectories,
     running_mean,
 )
-from helpers.training import EpochLogger  # noqa: E402
+from helpers.training import EpochLogger, LiveProgress, LiveProgressCallback, without_remapper  # noqa: E402
 
 __all__ = [
-    "CIFAR10_CLASSES", "EpochLogger", "FASHION_MNIST_CLASSES", "MNIST_CLASSES", "Settings", "check_parity", "course_mode",
+    "CIFAR10_CLASSES", "EpochLogger", "FASHION_MNIST_CLASSES", "LiveProgress", "LiveProgressCallback", "MNIST_CLASSES",
+    "Settings", "check_parity", "course_mode",
     "expect_quality", "fast_precision_policy", "load_cifar10", "load_dataset", "load_fashion_mnist", "load_mnist",
     "load_tiny_shakespeare", "plot_confusion_matrix", "plot_curves", "plot_heatmap", "plot_history",
     "plot_image_grid", "plot_returns", "plot_trajectories", "resume_callback", "running_mean", "setup",
-    "TrainingCheckpoint",
+    "TrainingCheckpoint", "without_remapper",
 ]
