@@ -70,36 +70,43 @@ def dqn_section(quick: bool) -> str:
             + f"\n\n**Course loop / naive loop: {course / naive:.1f}x**")
 
 
-def cnn_sections(quick: bool) -> list[str]:
-    """Sections 3 and 4 (one measurement feeds both): the MNIST CNN's input pipeline, and its FLOP rate
-    against the machine's matrix-multiply rate."""
+def measure_cnn(quick: bool) -> dict[str, float]:
+    """One measurement feeds sections 3 and 4: the MNIST CNN's training rate with each input, its FLOP
+    rate, and the machine's float32 matrix-multiply rate."""
     from benchmarks import cnn_pipeline, machine
     from helpers.data import load_mnist
 
     (x, y), _ = load_mnist(mode="smoke" if quick else "default")
     x, y = (x[:512], y[:512]) if quick else (x[:20_000], y[:20_000])
-    cnn = cnn_pipeline.measure(x, y, repeats=1 if quick else 3)
     size, repeats = (256, 3) if quick else (2048, 7)
-    peak = machine.matmul_gflops(size, repeats)
+    cnn = cnn_pipeline.measure(x, y, repeats=1 if quick else 3)
+    return {**cnn, "images": len(x), "matmul_size": size, "matmul_repeats": repeats,
+            "matmul_gflops": machine.matmul_gflops(size, repeats)}
+
+
+def pipeline_section(cnn: dict[str, float]) -> str:
+    """Section 3: training samples per second from a tf.data pipeline and from NumPy arrays."""
     pipeline, arrays = cnn["tf.data (cache, shuffle, batch, prefetch)"], cnn["model.fit(numpy arrays)"]
-    pipeline_section = (
-        "## 3. MNIST CNN input pipeline\n\n" f"One epoch over {len(x):,} images, batch 128, after a "
-        "warm-up epoch; interleaved, medians.\n\n"
-        + table(["input", "training samples / s"], [[k, f"{v:.0f}"] for k, v in
-                                                      [("tf.data (cache, shuffle, batch, prefetch)", pipeline),
-                                                       ("model.fit(numpy arrays)", arrays)]])
-        + f"\n\n**tf.data / numpy arrays: {pipeline / arrays:.2f}x**\n\n"
-        "Keras 3's `fit` turns NumPy arrays into a batched, prefetched pipeline of its own, so with "
-        "MNIST already in memory there is little for tf.data to add; it pays off when examples are "
-        "read from files or need per-example work (decoding, augmentation) that can overlap training.")
-    limit_section = (
-        "## 4. Distance to the machine's limit\n\n"
-        f"- CNN forward pass: {cnn['forward_mflops_per_sample']:.1f} MFLOP per image (2 per multiply-add, "
-        "Conv2D and Dense layers, from the layer shapes); a training step counted as 3 forward passes.\n"
-        f"- Achieved while training: **{cnn['training_gflops']:.1f} GFLOP/s**.\n"
-        f"- float32 matmul ({size}² x {size}², median of {repeats}): **{peak:.1f} GFLOP/s**.\n"
-        f"- **Fraction of the matmul rate: {cnn['training_gflops'] / peak:.0%}**")
-    return [pipeline_section, limit_section]
+    return ("## 3. MNIST CNN input pipeline\n\n" f"One epoch over {cnn['images']:,} images, batch 128, after a "
+            "warm-up epoch; interleaved, medians.\n\n"
+            + table(["input", "training samples / s"], [[k, f"{v:.0f}"] for k, v in
+                                                          [("tf.data (cache, shuffle, batch, prefetch)", pipeline),
+                                                           ("model.fit(numpy arrays)", arrays)]])
+            + f"\n\n**tf.data / numpy arrays: {pipeline / arrays:.2f}x**\n\n"
+            "Keras 3's `fit` turns NumPy arrays into a batched, prefetched pipeline of its own, so with "
+            "MNIST already in memory there is little for tf.data to add; it pays off when examples are "
+            "read from files or need per-example work (decoding, augmentation) that can overlap training.")
+
+
+def limit_section(cnn: dict[str, float]) -> str:
+    """Section 4: the CNN's achieved FLOP rate as a fraction of the machine's matmul rate."""
+    size, repeats, peak = cnn["matmul_size"], cnn["matmul_repeats"], cnn["matmul_gflops"]
+    return ("## 4. Distance to the machine's limit\n\n"
+            f"- CNN forward pass: {cnn['forward_mflops_per_sample']:.1f} MFLOP per image (2 per multiply-add, "
+            "Conv2D and Dense layers, from the layer shapes); a training step counted as 3 forward passes.\n"
+            f"- Achieved while training: **{cnn['training_gflops']:.1f} GFLOP/s**.\n"
+            f"- float32 matmul ({size}² x {size}², median of {repeats}): **{peak:.1f} GFLOP/s**.\n"
+            f"- **Fraction of the matmul rate: {cnn['training_gflops'] / peak:.0%}**")
 
 
 def lstm_section(quick: bool) -> str:
@@ -154,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     print("DQN throughput ...", flush=True)
     sections.append(dqn_section(quick))
     print("CNN input pipeline and FLOP rate ...", flush=True)
-    sections.extend(cnn_sections(quick))
+    cnn = measure_cnn(quick)
+    sections += [pipeline_section(cnn), limit_section(cnn)]
     print("LSTM scaling ...", flush=True)
     sections.append(lstm_section(quick))
     sections.append(f"Total benchmark time: {time.perf_counter() - started:.0f} s.")
