@@ -38,6 +38,21 @@ def pytest_collectstart(collector: pytest.Collector) -> None:
         # with the stored outputs. What a cell writes there is checked by pytest_runtest_call below.
         collector.skip_compare = (*collector.skip_compare, "stderr")
         collector.setup = _without_pytest_marker(collector.setup)
+        collector.get_kernel_message = _recording_stderr(collector, collector.get_kernel_message)
+
+
+def _recording_stderr(collector: pytest.Collector, get_kernel_message):
+    """Keep every stderr message the kernel sends, also one that arrives after its cell went idle (nbval
+    skips those silently while it waits for the next cell): the next cell checked reports it."""
+    collector.stderr_received = []
+
+    def get_message(*args, **kwargs):
+        message = get_kernel_message(*args, **kwargs)
+        if message["msg_type"] == "stream" and message["content"].get("name") == "stderr":
+            collector.stderr_received.append(message["content"].get("text", ""))
+        return message
+
+    return get_message
 
 
 def _without_pytest_marker(start_kernel):
@@ -66,10 +81,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     """After nbval has run a notebook cell (and found no error or output difference), fail it on unexpected stderr."""
-    result = yield
-    outputs = getattr(item, "test_outputs", None) if hasattr(item, "raise_cell_error") else None
-    stderr = "".join(out.get("text", "") for out in outputs or []
-                     if out.get("output_type") == "stream" and out.get("name") == "stderr")
+    received = getattr(item.parent, "stderr_received", None)
+    if received is None or not hasattr(item, "raise_cell_error"):
+        return (yield)
+    try:
+        result = yield
+    except BaseException:
+        received.clear()                             # the cell failed already: do not blame the next one
+        raise
+    stderr, received[:] = "".join(received), []      # this cell's stderr and any late from the cell before
     unexpected = unexpected_stderr(stderr)
     if unexpected:
         shown = unexpected[:20] + ([f"... and {len(unexpected) - 20} more lines"] if len(unexpected) > 20 else [])
