@@ -201,3 +201,45 @@ def test_amsgrad_solution_matches_keras(scratch):
     assert_same_path(ours, theirs, rtol=1e-9)
     plain = run_steps(scratch["ScratchAdam"](0.125, **EXACT_BETAS), toy.gradient, toy.start, STEPS)
     assert np.abs(plain - ours).max() > 1e-3, "AMSGrad must differ from Adam here, or the check proves nothing"
+
+
+def test_article_adagrad_takes_fixed_length_sign_steps_and_never_settles(scratch):
+    """The article's formula (square of the SUM of gradients) gives no NaN and no scale problem, but cannot settle."""
+    toy = TOYS[0]
+    path = run_steps(scratch["ArticleAdagrad"](1.0, alpha=1.0), toy.gradient, toy.start, 200)
+    assert np.all(np.isfinite(path))
+    lengths = np.abs(np.diff(path, axis=0))
+    assert np.mean(np.isclose(lengths, 1.0, rtol=1e-3)) > 0.95, "steps of length eta / sqrt(alpha)"
+    losses = toy.loss(path[:, 0], path[:, 1])
+    start_loss = losses[0]
+    for window in np.split(losses[1:], 4):
+        assert window.max() > start_loss, "every 50-step window climbs back above the starting loss"
+    right = run_steps(scratch["ScratchAdagrad"](1.0), toy.gradient, toy.start, 200)
+    assert toy.value(right[-1]) < 1e-4
+
+
+def test_article_adagrad_step_is_lr_over_sqrt_alpha_and_scale_free(scratch):
+    gradient = np.array([0.03, -40.0])
+    step = scratch["ArticleAdagrad"](0.3, alpha=0.25)(np.zeros(2), gradient)
+    np.testing.assert_allclose(step, -0.6 * np.sign(gradient), rtol=1e-3)
+    scaled = scratch["ArticleAdagrad"](0.3, alpha=0.25)(np.zeros(2), 100 * gradient)
+    np.testing.assert_allclose(scaled, step, rtol=1e-3)
+
+
+def test_amsgrad_effective_rate_grows_in_keras_form_but_not_without_bias_correction(scratch):
+    """Keras' AMSGrad multiplies by the rising bias correction, so its rate can grow; the paper's form cannot."""
+    toy = TOYS[1]
+
+    class PaperAMSGrad(scratch["ScratchAMSGrad"]):
+        def effective_learning_rate(self):
+            return self.learning_rate / (np.sqrt(self.v_max) + self.epsilon)
+
+    growth = {}
+    for name, make in (("keras", scratch["ScratchAMSGrad"]), ("paper", PaperAMSGrad)):
+        optimizer, theta, rates = make(0.125, **EXACT_BETAS), np.array(toy.start), []
+        for _ in range(STEPS):
+            theta = optimizer(theta, toy.gradient(theta))
+            rates.append(optimizer.effective_learning_rate())
+        growth[name] = int((np.diff(np.array(rates), axis=0) > 0).sum())
+    assert growth["keras"] > 100
+    assert growth["paper"] == 0
