@@ -149,3 +149,56 @@ def test_an_optimizer_with_a_schedule_has_no_settable_learning_rate():
     optimizer = keras.optimizers.SGD(learning_rate=schedules.CosineDecay(0.1, 1000))
     with pytest.raises(TypeError, match="not settable"):
         optimizer.learning_rate = 0.01
+
+
+def _fit_with_range_test(callback, steps: int, batch_size: int = 32):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(steps * batch_size, 4)).astype("float32")
+    y = rng.normal(size=(steps * batch_size, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-3), loss="mse")
+    model.fit(x, y, epochs=1, batch_size=batch_size, shuffle=False, verbose=0, callbacks=[callback])
+    return model, x, y
+
+
+def test_range_test_rates_match_closed_form_and_exponential_decay(scratch):
+    callback = scratch["LearningRateRangeTest"](1e-4, 10.0, 50)
+    _fit_with_range_test(callback, 50)
+    closed_form = 1e-4 * (1e5 ** (np.arange(50) / 49))
+    assert_parity(callback.used, closed_form)
+    assert_parity(callback.used, keras_values(schedules.ExponentialDecay(1e-4, decay_steps=49, decay_rate=1e5), range(50)))
+    assert callback.used[-1] == pytest.approx(10.0, rel=1e-6) and callback.used[0] == pytest.approx(1e-4, rel=1e-6)
+
+
+def test_range_test_recovers_each_batch_loss_from_the_running_mean(scratch):
+    """With rates too small to move the weights, each recovered loss must equal that batch's loss."""
+    callback = scratch["LearningRateRangeTest"](1e-12, 1e-11, 20)
+    model, x, y = _fit_with_range_test(callback, 20)
+    direct = [float(model.evaluate(x[k * 32:(k + 1) * 32], y[k * 32:(k + 1) * 32], verbose=0)) for k in range(20)]
+    np.testing.assert_allclose(callback.losses, direct, rtol=1e-4)
+    assert np.std(direct) > 0.01, "batches differ, so a running mean would not pass"
+
+
+@pytest.mark.parametrize("peak, total, warmup_fraction", [(0.1, 200, 0.3), (0.3, 1000, 0.25), (2.0, 157 * 8, 0.3)])
+def test_one_cycle_matches_keras_cosine_decay_with_warmup(scratch, peak, total, warmup_fraction):
+    steps = np.arange(0, total + 41)
+    ours = scratch["one_cycle"](steps, peak, total, warmup_fraction=warmup_fraction)
+    theirs = keras_values(scratch["keras_one_cycle"](peak, total, warmup_fraction=warmup_fraction), steps)
+    assert_parity(ours, theirs)
+
+
+def test_one_cycle_shape(scratch):
+    values = scratch["one_cycle"](np.array([0, 30, 60, 100, 200, 250]), 0.5, 200, warmup_fraction=0.3)
+    np.testing.assert_allclose(values[[0, 2, 4, 5]], [0.5 / 25, 0.5, 0.5 / 25e4, 0.5 / 25e4], rtol=1e-9)
+    assert values[0] < values[1] < values[2] > values[3] > values[4]
+
+
+def test_article_adaptive_rate_code_fails_and_its_formula_ties_the_decay_to_eta0(scratch):
+    with pytest.raises(NameError, match="'t'"):
+        scratch["adaptive_learning_rate"](0.1)
+    for eta0 in (0.5, 0.1, 0.01):
+        assert_parity(scratch["article_rate"](EVERY_STEP, eta0),
+                      keras_values(schedules.InverseTimeDecay(eta0, decay_steps=eta0, decay_rate=1.0), EVERY_STEP))
+    after_ten_steps = [scratch["article_rate"](10, eta0) / eta0 for eta0 in (0.5, 0.01)]
+    assert after_ten_steps[1] < after_ten_steps[0] / 20, "a smaller eta0 decays much faster"
