@@ -127,3 +127,68 @@ def test_a_wrong_momentum_convention_would_be_caught(scratch):
         ours(batch, training=True)
         theirs(batch, training=True)
     assert max_diff(ours.moving_mean, theirs.moving_mean) > 1.0
+
+
+def keras_bn_gradients(x: np.ndarray, upstream: np.ndarray, epsilon: float = 1e-3):
+    """Gradients of sum(upstream * BN(x)) w.r.t. x, gamma and beta through a float64 keras layer in training mode."""
+    import tensorflow as tf
+
+    layer = keras.layers.BatchNormalization(
+        dtype="float64", epsilon=epsilon,
+        gamma_initializer=keras.initializers.RandomNormal(1.0, 0.3, seed=1),
+        beta_initializer=keras.initializers.RandomNormal(0.0, 0.5, seed=2))
+    layer.build(x.shape)
+    x_var = tf.Variable(x)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x_var, training=True) * upstream)
+    dx, dgamma, dbeta = tape.gradient(loss, [x_var, layer.gamma, layer.beta])
+    return layer.gamma.numpy(), dx.numpy(), dgamma.numpy(), dbeta.numpy()
+
+
+@pytest.mark.parametrize("shape, epsilon", [((32, 8), 1e-3), ((8, 5, 5, 3), 1e-5), ((4, 6), 1e-3)])
+def test_backward_pass_matches_the_tape_through_keras(scratch, shape, epsilon):
+    rng = np.random.default_rng(7)
+    x, upstream = rng.normal(3.0, 2.0, size=shape), rng.normal(size=shape)
+    gamma, dx, dgamma, dbeta = keras_bn_gradients(x, upstream, epsilon)
+    ours = scratch["batch_norm_backward"](upstream, x, gamma, epsilon)
+    for mine, theirs in zip(ours, (dx, dgamma, dbeta)):
+        assert max_diff(mine, theirs) <= 1e-10
+        assert np.abs(theirs).max() > 1e-3  # not a comparison of zeros
+
+
+def test_backward_pass_matches_finite_differences(scratch):
+    """Independent of TensorFlow: central differences of sum(g * y) through the notebook's forward pass."""
+    rng = np.random.default_rng(0)
+    x, g = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    gamma, beta = rng.normal(1.0, 0.3, size=3), rng.normal(size=3)
+
+    def loss(x_, gamma_, beta_):
+        y, _, _ = scratch["batch_norm_train"](x_, gamma_, beta_, np.zeros(3), np.ones(3))
+        return float(np.sum(g * y))
+
+    dx, dgamma, dbeta = scratch["batch_norm_backward"](g, x, gamma)
+    h = 1e-6
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        assert (loss(x + step, gamma, beta) - loss(x - step, gamma, beta)) / (2 * h) == pytest.approx(dx[index], abs=1e-7)
+    for k in range(3):
+        step = np.zeros(3)
+        step[k] = h
+        assert (loss(x, gamma + step, beta) - loss(x, gamma - step, beta)) / (2 * h) == pytest.approx(dgamma[k], abs=1e-7)
+        assert (loss(x, gamma, beta + step) - loss(x, gamma, beta - step)) / (2 * h) == pytest.approx(dbeta[k], abs=1e-7)
+
+
+def test_input_gradient_has_no_component_along_a_shift_or_a_rescaling(scratch):
+    """BN's output ignores a per-feature shift over the batch (and, for epsilon = 0, a rescaling): dL/dx sums to 0
+    and, without epsilon, is orthogonal to x_hat; epsilon leaves a component of relative size epsilon / (var + epsilon)."""
+    rng = np.random.default_rng(1)
+    x, g = rng.normal(2.0, 3.0, size=(16, 4)), rng.normal(size=(16, 4))
+    x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0))
+    dx, _, _ = scratch["batch_norm_backward"](g, x, np.ones(4), epsilon=0.0)
+    assert np.abs(dx.sum(axis=0)).max() < 1e-12
+    assert np.abs((dx * x_hat).sum(axis=0)).max() < 1e-12
+    assert np.abs(dx).max() > 0.01
+    dx_eps, _, _ = scratch["batch_norm_backward"](g, x, np.ones(4), epsilon=1e-3)
+    assert np.abs(dx_eps.sum(axis=0)).max() < 1e-12
+    assert 1e-8 < np.abs((dx_eps * x_hat).sum(axis=0)).max() < 1e-3
