@@ -1,8 +1,9 @@
 """Chapter 05's from-scratch L2, AdamW and dropout (the notebook's own cells) against Keras.
 
 Every parity check of notebooks/05_overfitting_l2_dropout.ipynb is repeated here, plus the claims the
-chapter builds on: inverted dropout keeps the expectation, its variance is x²·p/(1-p), and the broken
-variants in the pitfalls section really are broken.
+chapter builds on: Adam's steps do not depend on the gradient's scale, AdamW decays noisy weights by
+(1-η·wd)^t in the mean while Adam + L2 does not, inverted dropout keeps the expectation, its variance is
+x²·p/(1-p), and the broken variants in the pitfalls section really are broken.
 """
 
 from __future__ import annotations
@@ -103,3 +104,36 @@ def test_dropout_without_rescaling_shrinks_the_mean(ns):
     broken = ns["ScratchDropout"](rate, train_scale=1.0, seed=1)
     assert abs(float(np.mean(broken(inputs, training=True))) - (1 - rate)) < 0.01
     assert float(np.mean(broken(inputs, training=False))) == 1.0
+
+
+def test_adam_steps_do_not_depend_on_the_gradient_scale(ns):
+    """Adam's normalisation: gradients 1,000 times smaller give the same steps (while sqrt(v) >> epsilon)."""
+    noise = np.random.default_rng(0).normal(size=(100, 3))
+    paths = []
+    for scale in (10.0, 0.01):
+        state, w, path = {"m": np.zeros(3), "v": np.zeros(3), "t": 0}, np.ones(3), []
+        for g in noise:
+            w = ns["adamw_step"](w, scale * g, state, lr=0.01)
+            path.append(w)
+        paths.append(np.array(path))
+    assert np.abs(np.diff(paths[0], axis=0)).mean() > 1e-3   # the weights do move
+    np.testing.assert_allclose(paths[0], paths[1], atol=1e-4)   # epsilon (1e-7) is the only difference
+
+
+def test_adamw_decays_noisy_weights_by_the_expected_factor_and_adam_with_l2_does_not(ns):
+    """The chapter's toy: zero-mean gradient noise of std 10 (loud) and 0.01 (faint), many independent runs."""
+    runs, steps, lr = 2000, 300, 0.01
+    noise = np.random.default_rng(1).normal(size=(steps, runs, 2)) * np.array([10.0, 0.01])
+
+    def final_weights(step):
+        w, state = np.ones((runs, 2)), {"m": np.zeros((runs, 2)), "v": np.zeros((runs, 2)), "t": 0}
+        for g in noise:
+            w = step(w, g, state)
+        return w
+
+    adamw = final_weights(lambda w, g, s: ns["adamw_step"](w, g, s, lr=lr, weight_decay=0.1))
+    standard_error = adamw.std(axis=0) / np.sqrt(runs)
+    assert np.all(np.abs(adamw.mean(axis=0) - (1 - lr * 0.1) ** steps) < 4 * standard_error)  # both weights: 0.7407
+    adam_l2 = final_weights(lambda w, g, s: ns["adamw_step"](w, g + ns["l2_gradient"](w, 0.05), s, lr=lr))
+    assert abs(adam_l2[:, 1].mean()) < 0.01   # the faint weight is driven to zero
+    assert adam_l2[:, 0].mean() > 0.9         # the loud one barely feels the penalty
