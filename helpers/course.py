@@ -47,8 +47,9 @@ try:
 except ModuleNotFoundError:
     raise ModuleNotFoundError(
         "The course helpers are not installed. On Colab, the %pip line above failed: read its error "
-        "(no network? the repository {REPOSITORY_URL} moved or is a fork's?). On your own machine, "
-        "run `make lab` (or `pip install -e .`) in the course repository.") from None
+        "(no network? the repository {REPOSITORY_URL} "
+        "moved or is a fork's?). On your own machine, run `make lab` (or `pip install -e .`) "
+        "in the course repository.") from None
 
 settings = helpers.setup(seed=42)"""
 """Source of the first code cell of every notebook, byte for byte."""

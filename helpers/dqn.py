@@ -133,6 +133,10 @@ class DQNAgent:
                    tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None, None, observation_size], tf.float32),
                    tf.TensorSpec([None, None], tf.float32)]
         self._train = tf.function(self._train_burst, input_signature=stacked)
+        # TF counts traces per Python function across all instances and warns ("triggered tf.function
+        # retracing") when a script builds several agents quickly (a seed sweep, smoke mode). Each agent
+        # owns its variables, so one trace per agent is by design, not the accident the warning is for.
+        self._train._omit_frequent_tracing_warning = True
 
     def trackables(self) -> dict[str, object]:
         """What a checkpoint must save: the three networks, the optimizer and the gradient-step counter."""

@@ -71,7 +71,8 @@ def record_default_run_time(path: Path, seconds: float, notebook: nbformat.Noteb
     is read and only its metadata changes."""
     if notebook is None:
         notebook = nbformat.read(path, as_version=4)
-    notebook.metadata.setdefault("course", {})["default_run_seconds"] = round(seconds)
+    seconds = round(seconds)  # the README shows the figure the metadata keeps (123.4 s and 123 s can round apart)
+    notebook.metadata.setdefault("course", {})["default_run_seconds"] = seconds
     nbformat.write(notebook, path)
     update_readme_time(path.name, seconds)
 
