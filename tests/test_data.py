@@ -7,10 +7,8 @@ skip with a loud reason (and a warning in pytest's summary); with ``COURSE_REQUI
 
 import gzip
 import io
-import os
 import tarfile
 import warnings
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -19,25 +17,8 @@ import pytest
 from helpers import data
 from helpers.course import BRANCH, REPOSITORY_URL
 from helpers.data import DatasetCorruptError, DatasetNotFoundError
-
-REQUIRE_DATA = os.environ.get("COURSE_REQUIRE_DATA", "").strip() not in ("", "0")
-DATA_FILES = ("mnist.npz", "fashion_mnist.npz", "cifar10.npz", "tinyshakespeare.txt")
-_missing = [name for name in DATA_FILES if not (data.data_dir() / name).is_file()]
-if _missing and not REQUIRE_DATA:
-    warnings.warn(f"helpers.data is NOT tested on the real datasets: {', '.join(_missing)} missing from "
-                  f"{data.data_dir()}; set COURSE_DATA_DIR (see data/README.md)", UserWarning, stacklevel=1)
-
-
-def local_file(filename: str) -> Path:
-    """The real dataset file from the data folder; skips loudly without it, fails under COURSE_REQUIRE_DATA."""
-    path = data.data_dir() / filename
-    if not path.is_file():
-        message = (f"NOT TESTED: {filename} is not in the data folder {data.data_dir()}; point COURSE_DATA_DIR "
-                   f"at the dataset copies (data/README.md). .ci/run sets COURSE_REQUIRE_DATA=1, which fails here.")
-        if REQUIRE_DATA:
-            pytest.fail(message.replace("NOT TESTED: ", "COURSE_REQUIRE_DATA is set but "))
-        pytest.skip(message)
-    return path
+from tests import data_files
+from tests.data_files import local_file
 
 
 @pytest.fixture
@@ -245,10 +226,9 @@ def test_every_dataset_has_a_checksummed_origin():
 
 
 def test_missing_data_fails_instead_of_skipping_when_required(monkeypatch):
-    globals_ = globals()
-    monkeypatch.setitem(globals_, "REQUIRE_DATA", True)
+    monkeypatch.setattr(data_files, "REQUIRE_DATA", True)
     with pytest.raises(pytest.fail.Exception, match="COURSE_REQUIRE_DATA is set but no_such_file.npz"):
         local_file("no_such_file.npz")
-    monkeypatch.setitem(globals_, "REQUIRE_DATA", False)
+    monkeypatch.setattr(data_files, "REQUIRE_DATA", False)
     with pytest.raises(pytest.skip.Exception, match="NOT TESTED: no_such_file.npz"):
         local_file("no_such_file.npz")

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers.data import data_dir, load_mnist
+from helpers.data import load_mnist
 from helpers.toy_losses import keras_trajectory, quadratic, rosenbrock
+from tests.data_files import local_file
 from tests.notebook_code import scratch_namespace
 
 NOTEBOOK = "01_gradient_descent.ipynb"
@@ -190,9 +191,9 @@ def test_minibatch_gradient_is_unbiased_and_its_noise_falls_as_one_over_b(scratc
     assert noise[1] / noise[16] == pytest.approx(16, rel=0.15)
 
 
-@pytest.mark.skipif(not (data_dir() / "mnist.npz").is_file(), reason="mnist.npz not in the data folder (.ci/run has it)")
 def test_unshuffled_sorted_minibatches_end_up_predicting_the_last_class(scratch):
     """The notebook's pitfall on the smoke subset of MNIST: 1 epoch in label order predicts mostly '9'."""
+    local_file("mnist.npz")
     (x, y), _ = load_mnist(mode="smoke")
     X = x.reshape(len(x), -1).astype("float32") / 255.0
     X_train, y_train, X_val, y_val = X[:-200], y[:-200], X[-200:], y[-200:]

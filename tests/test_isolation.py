@@ -23,8 +23,10 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from helpers.course import notebook_paths
+
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = notebook_paths()
 DETERMINISM_NOTEBOOKS = ["00_setup_and_tour.ipynb", "03_adaptive_learning_rates.ipynb"]
 CELL_TIMEOUT_S = 600
 
