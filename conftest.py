@@ -11,6 +11,8 @@ import pytest
 # Set before any kernel starts: nbval's kernels inherit this process's environment.
 os.environ.setdefault("COURSE_MODE", "smoke")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The checked outputs are the notebooks' own seeds: a COURSE_SEED left set for a seed study must not leak in.
+os.environ.pop("COURSE_SEED", None)
 matplotlib.use("Agg")
 
 TRAINING_CELL_OUTPUT_TIMEOUT_S = 600

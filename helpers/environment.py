@@ -129,6 +129,9 @@ def setup(seed: int = 42, deterministic: bool | None = None) -> Settings:
 
     Args:
         seed: seeds Python's ``random``, NumPy, TensorFlow and Keras (``keras.utils.set_random_seed``).
+            The environment variable ``COURSE_SEED`` (a non-negative integer) overrides it, so a whole
+            chapter can be re-run with another seed to check that its results are not luck
+            (``python -m tools.run_notebooks --seed 1 --out /tmp/seed1 08``).
         deterministic: turn on TensorFlow op determinism. ``None`` (the default) turns it on where the
             device supports it well: on the CPU always; on a GPU it stays off, because some GPU
             kernels have no deterministic version and the rest run slower.
@@ -138,6 +141,11 @@ def setup(seed: int = 42, deterministic: bool | None = None) -> Settings:
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"setup: seed must be a non-negative integer, got {seed!r}")
+    override = os.environ.get("COURSE_SEED", "").strip()
+    if override:
+        if not override.isdigit():
+            raise ValueError(f"COURSE_SEED={override!r} is not a non-negative integer; unset it or set e.g. COURSE_SEED=1")
+        seed = int(override)
     mode = course_mode()
     import keras
     import numpy as np

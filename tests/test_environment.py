@@ -48,6 +48,16 @@ def test_setup_seeds_everything_and_reports(monkeypatch, capsys):
     assert settings.deterministic == settings.device.startswith("CPU")
 
 
+def test_course_seed_overrides_the_notebooks_seed(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_MODE", "smoke")
+    monkeypatch.setenv("COURSE_SEED", "3")
+    assert helpers.setup(seed=42).seed == 3
+    assert "seed 3" in capsys.readouterr().out
+    monkeypatch.setenv("COURSE_SEED", "three")
+    with pytest.raises(ValueError, match="COURSE_SEED='three' is not a non-negative integer"):
+        helpers.setup(seed=42)
+
+
 @pytest.mark.parametrize("seed", [-1, 1.5, "42", True])
 def test_setup_rejects_a_bad_seed(seed):
     with pytest.raises(ValueError, match="non-negative integer"):

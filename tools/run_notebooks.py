@@ -3,6 +3,7 @@
     python -m tools.run_notebooks                 # every notebook, default mode
     python -m tools.run_notebooks 00 03           # only these numbers
     python -m tools.run_notebooks --mode smoke --no-save 00   # a quick check, nothing written
+    python -m tools.run_notebooks --seed 1 --out /tmp/seed1 08  # another seed; executed copy to /tmp/seed1
 
 In default mode each notebook's measured run time is written into its metadata
 (``course.default_run_seconds``) and into the README's course map. ``python -m benchmarks`` writes
@@ -33,12 +34,15 @@ def format_run_time(seconds: float) -> str:
     return f"{round(seconds)} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
-def execute(path: Path, mode: str, timeout: int) -> tuple[nbformat.NotebookNode, float]:
-    """Run one notebook in a fresh kernel with COURSE_MODE set for ``mode``; return it and the seconds taken."""
+def execute(path: Path, mode: str, timeout: int, seed: int | None = None) -> tuple[nbformat.NotebookNode, float]:
+    """Run one notebook in a fresh kernel with COURSE_MODE set for ``mode`` (and COURSE_SEED for ``seed``,
+    which overrides the seed of ``helpers.setup``); return it and the seconds taken."""
     notebook = nbformat.read(path, as_version=4)
-    previous = os.environ.pop("COURSE_MODE", None)
+    previous = {name: os.environ.pop(name, None) for name in ("COURSE_MODE", "COURSE_SEED")}
     if mode != "default":
         os.environ["COURSE_MODE"] = mode
+    if seed is not None:
+        os.environ["COURSE_SEED"] = str(seed)
     try:
         client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
                                 resources={"metadata": {"path": str(NOTEBOOKS)}})
@@ -46,9 +50,10 @@ def execute(path: Path, mode: str, timeout: int) -> tuple[nbformat.NotebookNode,
         client.execute()
         elapsed = time.perf_counter() - start
     finally:
-        os.environ.pop("COURSE_MODE", None)
-        if previous is not None:
-            os.environ["COURSE_MODE"] = previous
+        for name, value in previous.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
     return notebook, elapsed
 
 
@@ -83,7 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["default", "smoke"], default="default")
     parser.add_argument("--no-save", action="store_true", help="execute only; write nothing")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    parser.add_argument("--seed", type=int, help="run with this seed instead of the notebook's own (sets COURSE_SEED); "
+                                                 "never stored in notebooks/, use --out to keep the executed copy")
+    parser.add_argument("--out", type=Path, help="write each executed notebook into this folder instead of notebooks/")
     args = parser.parse_args(argv)
+    if args.seed is not None and args.seed < 0:
+        parser.error("--seed must be a non-negative integer")
     paths = notebook_paths(REPO)
     if args.numbers:
         wanted = {n.zfill(2) for n in args.numbers}
@@ -91,14 +101,19 @@ def main(argv: list[str] | None = None) -> int:
         missing = wanted - {p.name[:2] for p in paths}
         if missing:
             raise SystemExit(f"no notebook numbered {', '.join(sorted(missing))} in {NOTEBOOKS}")
-    store = not args.no_save and args.mode == "default"
-    if not args.no_save and args.mode != "default":
-        raise SystemExit("stored outputs come from default mode only; add --no-save to run in smoke mode")
+    store = not args.no_save and args.out is None
+    if store and (args.mode != "default" or args.seed is not None):
+        raise SystemExit("stored outputs come from default mode with the notebook's own seed; "
+                         "add --no-save or --out DIR for other runs")
     for path in paths:
-        notebook, seconds = execute(path, args.mode, args.timeout)
-        print(f"{path.name}: {seconds:.1f} s in {args.mode} mode", flush=True)
+        notebook, seconds = execute(path, args.mode, args.timeout, args.seed)
+        seed_note = "" if args.seed is None else f", seed {args.seed}"
+        print(f"{path.name}: {seconds:.1f} s in {args.mode} mode{seed_note}", flush=True)
         if store:
             record_default_run_time(path, seconds, notebook)
+        elif args.out is not None and not args.no_save:
+            args.out.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, args.out / path.name)
     return 0
 
 
