@@ -7,6 +7,7 @@ CPU. ``run_workers()`` starts a small multi-worker cluster on this machine (one 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 STRATEGY_KINDS = ("TPUStrategy", "MirroredStrategy", "OneDeviceStrategy", "default")
 """What ``strategy_kind`` can answer, from the most to the least parallel hardware."""
@@ -100,6 +102,12 @@ def tf_config(ports: list[int], index: int) -> str:
     return json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
 
 
+def _read(log: IO[str]) -> str:
+    """Everything written so far to an open log file."""
+    log.seek(0)
+    return log.read()
+
+
 def run_workers(code: str, args: list[str] | tuple[str, ...] = (), num_workers: int = 2,
                 timeout: float = 120.0) -> list[str]:
     """Run ``code`` as a Python program in ``num_workers`` processes that form one ``TF_CONFIG`` cluster.
@@ -115,26 +123,30 @@ def run_workers(code: str, args: list[str] | tuple[str, ...] = (), num_workers: 
         RuntimeError: a worker exited with an error; the message holds the end of its stderr.
     """
     ports = free_ports(num_workers)
-    with tempfile.TemporaryDirectory(prefix="workers-") as folder:
+    with tempfile.TemporaryDirectory(prefix="workers-") as folder, contextlib.ExitStack() as files:
         script = Path(folder) / "worker.py"
         script.write_text(code, encoding="utf-8")
-        processes = []
+        processes, logs = [], []
         try:
             for index in range(num_workers):
                 env = dict(os.environ, TF_CONFIG=tf_config(ports, index), TF_CPP_MIN_LOG_LEVEL="3")
+                # Output goes to files, not pipes: a worker that writes a lot while we wait for another one
+                # would fill its pipe, block, and stall the whole cluster.
+                stdout = files.enter_context(open(Path(folder) / f"worker{index}.out", "w+", encoding="utf-8"))
+                stderr = files.enter_context(open(Path(folder) / f"worker{index}.err", "w+", encoding="utf-8"))
+                logs.append((stdout, stderr))
                 processes.append(subprocess.Popen([sys.executable, str(script), *args], env=env, cwd=folder,
-                                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-            outputs, deadline = [], time.monotonic() + timeout
+                                                  stdout=stdout, stderr=stderr, text=True))
+            deadline = time.monotonic() + timeout
             for index, process in enumerate(processes):
                 try:
-                    stdout, stderr = process.communicate(timeout=max(0.0, deadline - time.monotonic()))
+                    process.wait(timeout=max(0.0, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     raise TimeoutError(f"run_workers: worker {index} still running after {timeout} s") from None
                 if process.returncode != 0:
                     raise RuntimeError(f"run_workers: worker {index} exited with {process.returncode}:\n"
-                                       f"{stderr[-2000:]}")
-                outputs.append(stdout)
-            return outputs
+                                       f"{_read(logs[index][1])[-2000:]}")
+            return [_read(stdout) for stdout, _ in logs]
         finally:
             for process in processes:
                 if process.poll() is None:

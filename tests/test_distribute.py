@@ -54,6 +54,21 @@ def test_run_workers_gives_each_worker_its_config_and_arguments():
                                                                                        "2 hello\n"]
 
 
+def test_run_workers_does_not_stall_when_a_later_worker_writes_a_lot(tmp_path):
+    # Worker 1 writes far more than a pipe holds (64 KiB) and then signals; worker 0 waits for that signal.
+    # Read through pipes one worker at a time, worker 1 would block on its full pipe and worker 0 wait forever.
+    code = ("import json, os, sys, time\n"
+            "index = json.loads(os.environ['TF_CONFIG'])['task']['index']\n"
+            "flag = os.path.join(sys.argv[1], 'done')\n"
+            "if index == 1:\n"
+            "    sys.stderr.write('x' * 1_000_000); sys.stdout.write('y' * 1_000_000); open(flag, 'w').close()\n"
+            "else:\n"
+            "    while not os.path.exists(flag): time.sleep(0.05)\n"
+            "print(index)\n")
+    outputs = distribute.run_workers(code, args=[str(tmp_path)], num_workers=2, timeout=30)
+    assert outputs[0] == "0\n" and len(outputs[1]) == 1_000_002
+
+
 def test_run_workers_reports_a_failing_worker():
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         distribute.run_workers("1 / 0", num_workers=2, timeout=60)
