@@ -6,6 +6,7 @@ matplotlib Axes instead (and leave showing to the caller), so several plots can 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -144,15 +145,48 @@ def plot_trajectories(loss: Callable[[np.ndarray, np.ndarray], np.ndarray], traj
     _finish(created)
 
 
+def _title_wrappings(text: str) -> list[str]:
+    """``text`` unwrapped, then wrapped at spaces onto more and more lines (words are never cut)."""
+    options = [text]
+    longest_line = max(map(len, text.split("\n")))
+    for width in range(longest_line - 1, 0, -1):
+        wrapped = "\n".join(textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False)
+                            for line in text.split("\n"))
+        if wrapped != options[-1]:
+            options.append(wrapped)
+    return options
+
+
+def _fit_title(ax: plt.Axes, text: str, fontsize: float, min_fontsize: float = 5.0) -> None:
+    """Give ``ax`` the title ``text`` at the largest font size (then the fewest lines) whose width fits the
+    axes' cell in the grid, so a long class name is shown whole instead of overlapping its neighbours."""
+    renderer = ax.figure.canvas.get_renderer()
+    limit = ax.get_position(original=True).width * ax.figure.bbox.width
+    title = ax.title
+    size = fontsize
+    while True:
+        title.set_fontsize(size)
+        for option in _title_wrappings(text):
+            title.set_text(option)
+            if title.get_window_extent(renderer).width <= limit:
+                return
+        if size <= min_fontsize:
+            return          # the narrowest option at the smallest size: as good as it gets
+        size = max(size - 0.5, min_fontsize)
+
+
 def plot_image_grid(images: Any, titles: Sequence[str] | None = None, *, ncols: int = 8,
                     title_colors: Sequence[str] | None = None, cmap: str = "gray", title: str | None = None) -> None:
     """A grid of images (N, H, W), (N, H, W, 1) or (N, H, W, 3) with optional per-image titles.
 
     Pixel values may be uint8 (0-255) or floats in [0, 1]; other float ranges are rescaled per image.
+    Titles are shown whole: a title too wide for its image is wrapped at spaces, then set in a smaller
+    font, and the rows get the height their titles need.
     """
     array = _array("plot_image_grid", "images", images, (3, 4))
     if array.ndim == 4 and array.shape[-1] not in (1, 3):
-        _fail("plot_image_grid", "images of shape (N, H, W), (N, H, W, 1) or (N, H, W, 3)", f"shape {array.shape}")
+        _fail("plot_image_grid", "images of shape (N, H, W), (N, H, W, 1) or (N, H, W, 3) (channels last)",
+              f"shape {array.shape}")
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
     count = len(array)
@@ -173,23 +207,57 @@ def plot_image_grid(images: Any, titles: Sequence[str] | None = None, *, ncols: 
             image = (image - image.min()) / max(float(image.max() - image.min()), 1e-12)
         ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
         if titles is not None:
-            ax.set_title(titles[index], fontsize=8, fontweight="normal",
+            ax.set_title(str(titles[index]), fontsize=8, fontweight="normal",
                          color=title_colors[index] if title_colors is not None else "black")
     if title:
         figure.suptitle(title)
+    if titles is not None:
+        titled = list(zip(axes.flat, map(str, titles)))
+        for ax, text in titled:
+            _fit_title(ax, text, 8)
+        lines = max(ax.title.get_text().count("\n") + 1 for ax, _ in titled)
+        figure.set_size_inches(1.4 * ncols, (1.35 + 0.15 * lines) * nrows + 0.3)
+        figure.tight_layout()
+        for ax, text in titled:        # tight_layout moved the axes: fit again, starting from the size reached
+            _fit_title(ax, text, ax.title.get_fontsize())
     _finish(True)
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -> np.ndarray:
-    """Counts[i, j] = how many examples of true class i were predicted as class j."""
-    true = _array("confusion_matrix", "y_true", y_true, (1,)).astype(int)
-    pred = _array("confusion_matrix", "y_pred", y_pred, (1,)).astype(int)
+    """Counts[i, j] = how many examples of true class i were predicted as class j.
+
+    Both arguments are 1-D arrays of class indices (take ``argmax(axis=1)`` of probabilities or one-hot rows).
+    """
+    arrays = []
+    for name, value in (("y_true", y_true), ("y_pred", y_pred)):
+        labels = _array("confusion_matrix", f"{name} as class indices (N,)", value, (1,))
+        if labels.dtype.kind == "f" and not np.array_equal(labels, np.round(labels)):
+            _fail("confusion_matrix", f"{name} of whole class indices", "fractional values")
+        arrays.append(labels.astype(int))
+    true, pred = arrays
     if len(true) != len(pred):
         _fail("confusion_matrix", "y_true and y_pred of the same length", f"{len(true)} and {len(pred)}")
     num_classes = num_classes or int(max(true.max(initial=0), pred.max(initial=0)) + 1)
+    for name, labels in (("y_true", true), ("y_pred", pred)):
+        if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+            _fail("confusion_matrix", f"{name} in 0..{num_classes - 1} ({num_classes} classes)",
+                  f"values from {labels.min()} to {labels.max()}")
     counts = np.zeros((num_classes, num_classes), dtype=int)
     np.add.at(counts, (true, pred), 1)
     return counts
+
+
+def relative_luminance(color: Any) -> float:
+    """WCAG relative luminance of an RGB(A) colour with channels in [0, 1]: 0 for black, 1 for white."""
+    rgb = np.asarray(color, dtype=float)[:3]
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def text_color_on(color: Any) -> str:
+    """"black" or "white", whichever contrasts more with the background ``color`` (dark text on light cells)."""
+    # Contrast ratios (L + 0.05) / 0.05 for black text and 1.05 / (L + 0.05) for white are equal at L = 0.179.
+    return "black" if relative_luminance(color) > 0.179 else "white"
 
 
 def plot_heatmap(matrix: Any, *, x_labels: Sequence[str] | None = None, y_labels: Sequence[str] | None = None,
@@ -198,6 +266,8 @@ def plot_heatmap(matrix: Any, *, x_labels: Sequence[str] | None = None, y_labels
     """A 2-D matrix as a coloured grid (attention weights, Q-values, confusion counts, ...)."""
     values = _array("plot_heatmap", "matrix", matrix, (2,))
     rows, cols = values.shape
+    if values.size == 0:
+        _fail("plot_heatmap", "a non-empty matrix", f"shape {values.shape}")
     for name, labels, size in (("x_labels", x_labels, cols), ("y_labels", y_labels, rows)):
         if labels is not None and len(labels) != size:
             _fail("plot_heatmap", f"{size} {name} for a matrix of shape {values.shape}", len(labels))
@@ -210,10 +280,10 @@ def plot_heatmap(matrix: Any, *, x_labels: Sequence[str] | None = None, y_labels
     if y_labels is not None:
         ax.set_yticks(range(rows), y_labels)
     if annotate:
-        middle = (np.nanmax(values) + np.nanmin(values)) / 2
+        cell_colors = image.cmap(image.norm(values))          # the RGBA colour each cell is drawn in
         for (i, j), value in np.ndenumerate(values):
             ax.text(j, i, value_format.format(value), ha="center", va="center", fontsize=7,
-                    color="black" if value > middle else "white")
+                    color=text_color_on(cell_colors[i, j]))
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     _finish(created)
 

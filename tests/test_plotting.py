@@ -128,3 +128,112 @@ def test_curves_check_x_length():
     plotting.plot_curves({"a": [1, 2, 3]}, x=[0, 1, 2], logy=True)
     with pytest.raises(ValueError, match="same length, got 2 and 3"):
         plotting.plot_curves({"a": [1, 2, 3]}, x=[0, 1])
+
+
+def cell_luminances(ax):
+    """Relative luminance of the colour each heatmap cell is drawn in, computed here independently."""
+    image = ax.images[0]
+    rgb = image.cmap(image.norm(image.get_array()))[..., :3]
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return linear @ [0.2126, 0.7152, 0.0722]
+
+
+def test_confusion_matrix_text_is_dark_on_light_cells_and_light_on_dark_cells():
+    # A big diagonal: dark blue cells on the diagonal, near-white ones off it (the old rule was inverted
+    # for the Blues map and wrote the off-diagonal counts in white on near-white).
+    true = np.repeat([0, 1, 2], 100)
+    pred = true.copy()
+    pred[[0, 1, 100, 200, 201, 202]] = [1, 2, 0, 0, 0, 1]
+    _, ax = plt.subplots()
+    plotting.plot_confusion_matrix(true, pred, class_names=["a", "b", "c"], ax=ax)
+    luminance = cell_luminances(ax)
+    colors = np.array([t.get_color() for t in ax.texts]).reshape(3, 3)
+    assert (np.diag(colors) == "white").all() and (colors[~np.eye(3, dtype=bool)] == "black").all()
+    # black text exactly on the light cells, whatever the colour map
+    np.testing.assert_array_equal(colors == "black", luminance > 0.179)
+    assert luminance[0, 1] > 0.8 and luminance[0, 0] < 0.1
+
+
+@pytest.mark.parametrize("cmap", ["viridis", "Blues", "magma", "Greys"])
+def test_heatmap_text_contrasts_with_its_cell(cmap):
+    _, ax = plt.subplots()
+    values = np.linspace(0, 1, 12).reshape(3, 4)
+    plotting.plot_heatmap(values, annotate=True, cmap=cmap, ax=ax)
+    colors = np.array([t.get_color() for t in ax.texts]).reshape(3, 4)
+    luminance = cell_luminances(ax)
+    np.testing.assert_array_equal(colors == "black", luminance > 0.179)
+    assert {"black", "white"} == set(colors.flat)     # both cases occur on a full 0..1 range
+
+
+def test_text_color_on_extremes():
+    assert plotting.text_color_on((1, 1, 1)) == "black" and plotting.text_color_on((0, 0, 0, 1)) == "white"
+    assert plotting.relative_luminance((1, 1, 1)) == pytest.approx(1.0)
+
+
+LONG_TITLES = ["Ankle boot 97%\ntrue Sneaker", "T-shirt/top 88%\ntrue Shirt", "Pullover 91%\ntrue Coat",
+               "Sneaker 99%\ntrue Ankle boot", "Shirt 64%\ntrue T-shirt/top", "Bag 51%\ntrue Dress",
+               "automobile", "label 7", "Sandal 73%\ntrue Ankle boot", "Coat 80%\ntrue Pullover",
+               "T-shirt/top (88%) / true Shirt", "Ankle boot (97%) / true Sneaker"]
+
+
+def drawn_titles(ncols):
+    figure = last_figure()
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    axes = [ax for ax in figure.axes if ax.get_title()]
+    return figure, renderer, axes
+
+
+@pytest.mark.parametrize("ncols", [8, 10, 4])
+def test_image_grid_titles_are_whole_and_fit_their_cells(ncols):
+    plotting.plot_image_grid(np.zeros((len(LONG_TITLES), 28, 28)), titles=LONG_TITLES, ncols=ncols)
+    figure, renderer, axes = drawn_titles(ncols)
+    assert len(axes) == len(LONG_TITLES)
+    for ax, wanted in zip(axes, LONG_TITLES):
+        assert ax.get_title().split() == wanted.split()         # every word, none cut ("Ankle b")
+        assert ax.title.get_fontsize() >= 5
+        title_box = ax.title.get_window_extent(renderer)
+        cell_width = ax.get_position(original=True).width * figure.bbox.width
+        assert title_box.width <= cell_width + 0.5
+    for left, right in zip(axes, axes[1:]):                     # neighbours in a row do not overlap
+        if np.isclose(left.get_position().y0, right.get_position().y0):
+            assert left.title.get_window_extent(renderer).x1 < right.title.get_window_extent(renderer).x0
+    for upper, lower in zip(axes, axes[ncols:]):                # a title stays below the image above it
+        assert lower.title.get_window_extent(renderer).y1 <= upper.get_window_extent(renderer).y0 + 0.5
+
+
+def test_image_grid_shrinks_a_title_that_cannot_be_wrapped():
+    word = "supercalifragilisticexpialidocious"
+    plotting.plot_image_grid(np.zeros((8, 8, 8)), titles=[word] * 8, ncols=8)
+    figure, renderer, axes = drawn_titles(8)
+    assert axes[0].get_title() == word and axes[0].title.get_fontsize() < 8
+    for left, right in zip(axes, axes[1:]):
+        assert left.title.get_window_extent(renderer).x1 < right.title.get_window_extent(renderer).x0
+
+
+def test_image_grid_keeps_short_titles_at_full_size_on_one_line():
+    plotting.plot_image_grid(np.zeros((4, 8, 8)), titles=["0", "1", "2", "3"], ncols=4)
+    _, _, axes = drawn_titles(4)
+    assert [(ax.get_title(), ax.title.get_fontsize()) for ax in axes] == [(str(i), 8) for i in range(4)]
+
+
+@pytest.mark.parametrize("y_true, y_pred, message", [
+    (np.eye(3), [0, 1, 2], r"y_true as class indices \(N,\) with 1 dimensions, got shape \(3, 3\)"),
+    ([0, 1, 2], [[0], [1], [2]], r"y_pred as class indices \(N,\) with 1 dimensions, got shape \(3, 1\)"),
+    ([0, 1, 3], [0, 1, 2], r"y_true in 0..2 \(3 classes\), got values from 0 to 3"),
+    ([0, 1, 2], [0, -1, 2], r"y_pred in 0..2 \(3 classes\), got values from -1 to 2"),
+    ([0, 1.5, 2], [0, 1, 2], "whole class indices"),
+])
+def test_confusion_matrix_rejects_bad_labels(y_true, y_pred, message):
+    with pytest.raises(ValueError, match=message):
+        plotting.confusion_matrix(y_true, y_pred, num_classes=3)
+
+
+def test_confusion_matrix_plot_rejects_labels_beyond_the_class_names():
+    with pytest.raises(ValueError, match=r"y_pred in 0..1 \(2 classes\), got values from 0 to 2"):
+        plotting.plot_confusion_matrix([0, 1], [0, 2], class_names=["a", "b"])
+
+
+def test_heatmap_rejects_an_empty_matrix():
+    with pytest.raises(ValueError, match=r"non-empty matrix, got shape \(0, 3\)"):
+        plotting.plot_heatmap(np.zeros((0, 3)))
