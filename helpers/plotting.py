@@ -176,10 +176,13 @@ def _fit_title(ax: plt.Axes, text: str, fontsize: float, min_fontsize: float = 5
 
 
 def plot_image_grid(images: Any, titles: Sequence[str] | None = None, *, ncols: int = 8,
-                    title_colors: Sequence[str] | None = None, cmap: str = "gray", title: str | None = None) -> None:
+                    title_colors: Sequence[str] | None = None, cmap: str = "gray", title: str | None = None,
+                    value_range: tuple[float, float] | None = None) -> None:
     """A grid of images (N, H, W), (N, H, W, 1) or (N, H, W, 3) with optional per-image titles.
 
-    Pixel values may be uint8 (0-255) or floats in [0, 1]; other float ranges are rescaled per image.
+    Pixel values may be uint8 (0-255) or floats in [0, 1]; other float ranges are rescaled per image,
+    unless ``value_range=(low, high)`` gives one colour scale for every (one-channel) image: weights drawn
+    with ``value_range=(-m, m)`` and a diverging ``cmap`` such as ``"RdBu_r"`` put zero at the middle colour.
     Titles are shown whole: a title too wide for its image is wrapped at spaces, then set in a smaller
     font, and the rows get the height their titles need.
     """
@@ -192,6 +195,9 @@ def plot_image_grid(images: Any, titles: Sequence[str] | None = None, *, ncols: 
     count = len(array)
     if count == 0:
         _fail("plot_image_grid", "at least one image", "none")
+    if value_range is not None and (array.ndim != 3 or len(value_range) != 2 or not value_range[0] < value_range[1]):
+        _fail("plot_image_grid", "value_range=(low, high) with low < high, for one-channel images",
+              f"{value_range} for shape {array.shape}")
     for what, values in (("titles", titles), ("title_colors", title_colors)):
         if values is not None and len(values) != count:
             _fail("plot_image_grid", f"{count} {what} (one per image)", len(values))
@@ -203,9 +209,12 @@ def plot_image_grid(images: Any, titles: Sequence[str] | None = None, *, ncols: 
         if index >= count:
             continue
         image = array[index]
-        if image.dtype.kind == "f" and (image.min() < 0 or image.max() > 1):
-            image = (image - image.min()) / max(float(image.max() - image.min()), 1e-12)
-        ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
+        if value_range is not None:
+            ax.imshow(image, cmap=cmap, vmin=value_range[0], vmax=value_range[1])
+        else:
+            if image.dtype.kind == "f" and (image.min() < 0 or image.max() > 1):
+                image = (image - image.min()) / max(float(image.max() - image.min()), 1e-12)
+            ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
         if titles is not None:
             ax.set_title(str(titles[index]), fontsize=8, fontweight="normal",
                          color=title_colors[index] if title_colors is not None else "black")

@@ -237,3 +237,15 @@ def test_confusion_matrix_plot_rejects_labels_beyond_the_class_names():
 def test_heatmap_rejects_an_empty_matrix():
     with pytest.raises(ValueError, match=r"non-empty matrix, got shape \(0, 3\)"):
         plotting.plot_heatmap(np.zeros((0, 3)))
+
+
+def test_image_grid_value_range_gives_one_colour_scale_centred_on_zero():
+    weights = np.stack([np.full((3, 3), 0.5), np.full((3, 3), -2.0), np.linspace(-1, 1, 9).reshape(3, 3)])
+    plotting.plot_image_grid(weights, value_range=(-2, 2), cmap="RdBu_r", ncols=3)
+    axes = last_figure().axes
+    assert [ax.images[0].get_clim() for ax in axes] == [(-2, 2)] * 3
+    np.testing.assert_array_equal(axes[1].images[0].get_array(), weights[1])      # not rescaled per image
+    zero_color = axes[2].images[0].to_rgba(0.0)
+    assert zero_color == pytest.approx(plt.get_cmap("RdBu_r")(0.5))
+    with pytest.raises(ValueError, match="low < high"):
+        plotting.plot_image_grid(weights, value_range=(1, -1))
