@@ -15,7 +15,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # What ruff checks (settings in pyproject.toml); `make test` runs it, so CI does too.
 LINT_PATHS := helpers tools benchmarks tests notebooks conftest.py
 
-.PHONY: install lab lint test test-colab outputs smoke clean
+.PHONY: install lab lint test test-colab outputs smoke student grade clean
 
 install: $(VENV)/.installed
 
@@ -53,6 +53,14 @@ outputs: install        ## re-execute every notebook in default mode and store t
 
 smoke: install          ## execute notebooks in smoke mode without saving (NB="00" for one)
 	$(BIN)/python -m tools.run_notebooks --mode smoke --no-save $(NB)
+
+# Classroom edition (docs/teaching.md): the student notebooks without answers, and the autograder.
+student: install        ## write student/ from the chapters that carry exercise markup (commit it)
+	$(BIN)/python -m tools.classroom student
+
+grade: install          ## grade a submission: make grade SUBMISSION=path/NN_name.ipynb (smoke mode, sandboxed)
+	$(if $(SUBMISSION),,$(error usage: make grade SUBMISSION=path/to/NN_name.ipynb))
+	$(BIN)/python -m tools.classroom grade '$(SUBMISSION)'
 
 clean:
 	rm -rf $(VENV) $(COLAB_VENV) *.egg-info .pytest_cache

@@ -1,0 +1,328 @@
+"""The classroom edition (tools/classroom): markup, student edition, autograder, sandbox, and real nbgrader.
+
+Proved on a tiny NumPy chapter, tests/fixtures/classroom/notebooks/99_classroom_fixture.ipynb (3 autograded
+exercises worth 2 + 2 + 3 points, one manually graded with a 3-point rubric), and on every chapter of
+notebooks/ that carries the markup (``marked``): the parametrized tests pick each one up automatically.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools import classroom
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE_ROOT = REPO / "tests" / "fixtures" / "classroom"
+FIXTURE = FIXTURE_ROOT / "notebooks" / "99_classroom_fixture.ipynb"
+FIXTURE_AUTOGRADED = 7
+ROOTS = [REPO, FIXTURE_ROOT]
+MARKED = [path for root in ROOTS for path in classroom.marked_notebooks(root)]
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def cell_by_id(notebook, grade_id: str):
+    return next(c for c in notebook.cells if classroom.grading(c).get("grade_id") == grade_id)
+
+
+def root_of(path: Path) -> Path:
+    return path.parent.parent
+
+
+def test_the_fixture_is_marked_and_found():
+    assert FIXTURE in MARKED
+    assert classroom.marked_notebooks(FIXTURE_ROOT) == [FIXTURE]
+
+
+@pytest.mark.parametrize("path", MARKED, ids=lambda p: p.name)
+def test_markup_is_well_formed(path):
+    assert classroom.markup_problems(read(path)) == []
+
+
+def test_markup_problems_name_each_mistake():
+    notebook = read(FIXTURE)
+    broken = copy.deepcopy(notebook)
+    broken.cells = [c for c in broken.cells if not classroom.is_rubric(c)]                   # rubric gone
+    test_cell = cell_by_id(broken, "test-ex2-add-bias")
+    test_cell.source = test_cell.source.replace(classroom.END_HIDDEN, "")                   # unbalanced region
+    answer = cell_by_id(broken, "ex3-gradient")
+    answer.metadata["tags"] = []                                                             # not tagged 'solution'
+    cell_by_id(broken, "test-ex1-mse").metadata["nbgrader"]["points"] = 0                    # no points
+    problems = "\n".join(classroom.markup_problems(broken))
+    for expected in ("needs a rubric", "without '### END HIDDEN TESTS'", "tag an answer cell 'solution'",
+                     "needs points > 0"):
+        assert expected in problems, problems
+    cell_by_id(notebook, "ex4-why-not-exact").metadata["nbgrader"]["points"] = 4             # rubric adds up to 3
+    assert any("adds up to 3 points" in p for p in classroom.markup_problems(notebook))
+
+
+@pytest.mark.parametrize("root", ROOTS, ids=["notebooks", "fixture"])
+def test_committed_student_edition_is_in_sync(root):
+    """student/ holds exactly the generated editions of the marked chapters (`make student` writes them)."""
+    assert classroom.write_student_editions(root, check=True) == [], "run `make student` and commit student/"
+
+
+def test_the_sync_check_sees_a_stale_student_file(tmp_path):
+    root = tmp_path / "course"
+    shutil.copytree(FIXTURE_ROOT, root)
+    classroom.write_student_editions(root)             # a course tree of its own: badges relative to it
+    assert classroom.write_student_editions(root, check=True) == []
+    answer = root / "notebooks" / FIXTURE.name
+    text = answer.read_text().replace("average their squares", "average the squares")
+    answer.write_text(text)
+    assert classroom.write_student_editions(root, check=True) == [f"student/{FIXTURE.name}: out of date"]
+    classroom.write_student_editions(root)
+    assert classroom.write_student_editions(root, check=True) == []
+
+
+@pytest.mark.parametrize("path", MARKED, ids=lambda p: p.name)
+def test_student_edition_hides_the_answers_and_keeps_the_lesson(path):
+    source = read(path)
+    student = read(classroom.student_path(path, root_of(path)))
+    kept = [c for c in source.cells if not classroom.is_rubric(c)]
+    assert len(student.cells) == len(kept)
+    for original, cell in zip(kept[1:], student.cells[1:]):
+        if classroom.is_answer(original):
+            assert classroom.BEGIN_SOLUTION not in cell.source
+            answer = {line for line in _region_lines(original.source) if line and not line.startswith("# Hint")}
+            assert answer and not answer & {line.strip() for line in cell.source.splitlines()}, "an answer leaks"
+            if original.cell_type == "code":
+                assert "raise NotImplementedError(" in cell.source
+            assert "solution" not in cell.metadata.get("tags", [])
+            assert not cell.metadata.get("jupyter", {}).get("source_hidden")
+        elif classroom.is_test(original):
+            assert classroom.BEGIN_HIDDEN not in cell.source and cell.source in original.source
+        else:
+            assert cell == original, "a lesson cell (source, outputs, execution count) changed"
+        if cell.cell_type == "code" and (classroom.is_answer(original) or classroom.is_test(original)):
+            assert cell.outputs == [] and cell.execution_count is None
+    relative = classroom.student_path(path, root_of(path)).relative_to(REPO).as_posix()
+    assert classroom.colab_url(relative) in student.cells[0].source
+    assert "/notebooks/" + path.name not in student.cells[0].source
+
+
+def _region_lines(source: str) -> set[str]:
+    lines, inside = set(), False
+    for line in source.splitlines():
+        if classroom.BEGIN_SOLUTION in line:
+            inside = True
+        elif classroom.END_SOLUTION in line:
+            inside = False
+        elif inside:
+            lines.add(line.strip())
+    return lines
+
+
+def test_student_edition_is_deterministic_and_leaves_the_source_alone():
+    before = FIXTURE.read_bytes()
+    first = classroom.student_text(FIXTURE, FIXTURE_ROOT)
+    assert classroom.student_text(FIXTURE, FIXTURE_ROOT) == first
+    assert FIXTURE.read_bytes() == before
+
+
+# ---------------------------------------------------------------------------------------------- grading
+def scores(report: classroom.Report) -> dict[str, float | None]:
+    return {c.grade_id: c.score for c in report.checks}
+
+
+@pytest.mark.parametrize("path", MARKED, ids=lambda p: p.name)
+def test_instructor_edition_scores_full_marks(path):
+    report = classroom.grade(path, path, root_of(path))
+    assert report.autograded[0] == report.autograded[1] > 0, report.table()
+    assert report.lesson_errors == [] and report.course_changes == []
+    if path == FIXTURE:
+        assert report.autograded == (FIXTURE_AUTOGRADED, FIXTURE_AUTOGRADED)
+        assert [c.grade_id for c in report.checks if c.manual] == ["ex4-why-not-exact"]
+
+
+@pytest.mark.parametrize("path", MARKED, ids=lambda p: p.name)
+def test_student_edition_scores_zero_and_otherwise_runs(path):
+    report = classroom.grade(classroom.student_path(path, root_of(path)), path, root_of(path))
+    assert report.autograded[0] == 0 and report.autograded[1] > 0, report.table()
+    assert report.lesson_errors == [], "the student edition fails outside its exercises"
+    assert all("NotImplementedError" in c.message or "NameError" in c.message
+               for c in report.checks if not c.manual), report.table()
+
+
+def submission(tmp_path: Path, notebook) -> Path:
+    path = tmp_path / FIXTURE.name
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_wrong_answer_loses_exactly_its_points(tmp_path):
+    """A gradient off by a factor of 2 passes the visible shape test; the hidden finite-difference test fails."""
+    notebook = read(classroom.student_path(FIXTURE, FIXTURE_ROOT))
+    solved = read(FIXTURE)
+    for grade_id in ("ex1-mse", "ex2-add-bias", "ex3-gradient"):                  # a student's full answers...
+        cell_by_id(notebook, grade_id).source = cell_by_id(solved, grade_id).source
+    wrong = cell_by_id(notebook, "ex3-gradient")
+    wrong.source = wrong.source.replace("2.0 / len(y)", "1.0 / len(y)")           # ...with one mistake
+    report = classroom.grade(submission(tmp_path, notebook), FIXTURE, FIXTURE_ROOT)
+    assert scores(report) == {"test-ex1-mse": 2, "test-ex2-add-bias": 2, "test-ex3-gradient": 0,
+                              "ex4-why-not-exact": None}
+    failed = next(c for c in report.checks if c.grade_id == "test-ex3-gradient")
+    assert failed.message == "AssertionError: the gradient does not match finite differences"
+    assert "test-ex3-gradient" in report.table() and "finite differences" in report.table()
+
+
+def test_tampered_or_deleted_tests_are_restored_from_the_source(tmp_path):
+    notebook = read(FIXTURE)
+    cell_by_id(notebook, "ex3-gradient").source = "def gradient(w, X, y):\n    return 0 * w"
+    cell_by_id(notebook, "test-ex3-gradient").source = "pass  # the student emptied the test"
+    notebook.cells.remove(cell_by_id(notebook, "test-ex2-add-bias"))                # and deleted another
+    report = classroom.grade(submission(tmp_path, notebook), FIXTURE, FIXTURE_ROOT)
+    assert scores(report)["test-ex3-gradient"] == 0 and scores(report)["test-ex2-add-bias"] == 2
+
+
+def test_loops_crashes_and_deletions_lose_only_their_points(tmp_path):
+    """ex1's answer deletes the course tree (refused: its 2 points go), ex2's loops forever (killed: 2 points),
+    a cell in between kills the kernel (nothing graded there); ex3 still scores its 3 points."""
+    root = tmp_path / "course"
+    shutil.copytree(FIXTURE_ROOT, root)
+    canary = root / "notebooks" / "keep.txt"
+    canary.write_text("the course's files")
+    fixture_hash = hashlib.sha256(FIXTURE.read_bytes()).hexdigest()
+    notebook = read(FIXTURE)
+    cell_by_id(notebook, "ex1-mse").source = f"import shutil\n\nshutil.rmtree({str(root)!r})\nmse = 0.0"
+    cell_by_id(notebook, "ex2-add-bias").source = "while True:\n    pass"
+    attempts = f"""import os, pathlib, subprocess, sys
+refused = 0
+for attempt in (lambda: os.remove({str(canary)!r}), lambda: pathlib.Path({str(canary)!r}).write_text("x"),
+                lambda: os.rename({str(canary)!r}, "moved.txt"), lambda: os.system("rm -rf {root}"),
+                lambda: subprocess.run(["rm", "-rf", {str(root)!r}]),
+                lambda: subprocess.run([sys.executable, "-I", "-c", "import shutil; shutil.rmtree({str(root)!r})"]),
+                lambda: subprocess.run([sys.executable, "-c", "import os; os.remove({str(canary)!r})"], check=True),
+                lambda: open({str(REPO / "README.md")!r}, "a")):
+    try:
+        attempt()
+    except (PermissionError, subprocess.CalledProcessError):
+        refused += 1
+assert refused == 8, refused"""
+    crash = "import os\n\nos._exit(3)"
+    at = notebook.cells.index(cell_by_id(notebook, "ex3-gradient"))
+    notebook.cells[at:at] = [nbformat.v4.new_code_cell(attempts), nbformat.v4.new_code_cell(crash)]
+    report = classroom.grade(submission(tmp_path, notebook), root / "notebooks" / FIXTURE.name, root, cell_timeout=5)
+    assert scores(report) == {"test-ex1-mse": 0, "test-ex2-add-bias": 0, "test-ex3-gradient": 3,
+                              "ex4-why-not-exact": None}, report.table()
+    messages = {c.grade_id: c.message for c in report.checks}
+    assert messages["test-ex1-mse"].startswith("NameError")       # the answer cell was refused, so no mse
+    errors = "\n".join(report.cell_errors)
+    assert "DeadKernelError" in errors and "TimeoutError" in errors and "PermissionError" in errors, errors
+    assert "AssertionError" not in errors, "some attempt to change the course's files was not refused"
+    assert report.course_changes == [] and canary.read_text() == "the course's files"
+    assert hashlib.sha256(FIXTURE.read_bytes()).hexdigest() == fixture_hash
+
+
+def test_the_course_tree_check_would_see_a_change(tmp_path):
+    (tmp_path / "a.txt").write_text("1")
+    before = classroom.snapshot(tmp_path)
+    (tmp_path / "a.txt").write_text("22")
+    (tmp_path / "b.txt").write_text("new")
+    after = classroom.snapshot(tmp_path)
+    assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == ["a.txt", "b.txt"]
+
+
+def test_the_sandbox_imports_a_copy_of_helpers_and_starts_in_a_temporary_folder(tmp_path):
+    env = classroom._sandbox(tmp_path, [REPO])
+    probe = "import importlib.util, os; print(importlib.util.find_spec('helpers').origin); print(os.environ['HOME'])"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0] == str(tmp_path / "lib" / "helpers" / "__init__.py") and out[1] == str(tmp_path / "home")
+    assert env["COURSE_MODE"] == "smoke"
+
+
+def test_the_guard_allows_reading_and_writing_elsewhere(tmp_path):
+    protected, elsewhere = tmp_path / "course", tmp_path / "scratch"
+    protected.mkdir(), elsewhere.mkdir()
+    (protected / "lesson.txt").write_text("read me")
+    env = classroom._sandbox(elsewhere, [protected])
+    probe = f"""import pathlib, shutil, subprocess, sys
+print(pathlib.Path({str(protected / "lesson.txt")!r}).read_text())
+pathlib.Path("out.txt").write_text("mine"); shutil.rmtree(pathlib.Path("home"))
+print(subprocess.run([sys.executable, "-c", "print('child')"], capture_output=True, text=True).stdout.strip())
+try:
+    shutil.rmtree({str(protected)!r})
+except PermissionError as error:
+    print(error)"""
+    out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=elsewhere, capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[:2] == ["read me", "child"] and out[2].startswith("the grader does not allow changing the course's files")
+    assert (elsewhere / "out.txt").read_text() == "mine" and (protected / "lesson.txt").exists()
+
+
+def test_grade_command_prints_the_table(tmp_path):
+    notebook = read(classroom.student_path(FIXTURE, FIXTURE_ROOT))
+    completed = subprocess.run([sys.executable, "-m", "tools.classroom", "grade", str(submission(tmp_path, notebook)),
+                                "--root", str(FIXTURE_ROOT)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert "autograded: 0 / 7 points; graded by hand: 3 points" in completed.stdout
+    assert "NotImplementedError: exercise ex2-add-bias. Hint:" in completed.stdout
+    assert "rubric for ex4-why-not-exact:\n  (1 pt) Names the noise" in completed.stdout
+
+
+def make_dry_run(*arguments: str) -> str:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    return subprocess.run(["make", "-n", "-o", ".venv/.installed", *arguments], cwd=REPO, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_make_student_and_make_grade_run_the_classroom_tool():
+    assert "-m tools.classroom student" in make_dry_run("student")
+    assert "-m tools.classroom grade 'work/99_x.ipynb'" in make_dry_run("grade", "SUBMISSION=work/99_x.ipynb")
+
+
+# ------------------------------------------------------------------------------------------- real nbgrader
+def nbgrader(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COURSE_MODE": "smoke", "HOME": str(cwd)}
+    return subprocess.run([sys.executable, "-m", "nbgrader", *arguments], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_nbgrader_validate_passes_the_instructor_edition_and_fails_every_test_of_the_student_edition(tmp_path):
+    pytest.importorskip("nbgrader")
+    shutil.copy(FIXTURE, tmp_path / "instructor.ipynb")
+    shutil.copy(classroom.student_path(FIXTURE, FIXTURE_ROOT), tmp_path / "student.ipynb")
+    instructor = nbgrader("validate", "instructor.ipynb", cwd=tmp_path)
+    assert "Success! Your notebook passes all the tests." in instructor.stdout, instructor.stdout + instructor.stderr
+    student = nbgrader("validate", "--invert", "student.ipynb", cwd=tmp_path)
+    assert "Success! The notebook does not pass any tests." in student.stdout, student.stdout + student.stderr
+
+
+def test_nbgrader_autograde_scores_our_student_edition_like_the_course_grader(tmp_path):
+    """The nbgrader workflow without a JupyterHub: source/ -> generate_assignment -> submitted/ -> autograde."""
+    pytest.importorskip("nbgrader")
+    from nbgrader.api import Gradebook
+
+    (tmp_path / "source" / "fixture").mkdir(parents=True)
+    shutil.copy(FIXTURE, tmp_path / "source" / "fixture" / FIXTURE.name)
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'course'\n")
+    generated = nbgrader("generate_assignment", "fixture", "--force", cwd=tmp_path)
+    assert generated.returncode == 0, generated.stderr
+    solved = read(classroom.student_path(FIXTURE, FIXTURE_ROOT))
+    for grade_id in ("ex1-mse", "ex2-add-bias", "ex3-gradient"):
+        cell_by_id(solved, grade_id).source = cell_by_id(read(FIXTURE), grade_id).source
+    for student, notebook in (("alice", solved), ("bob", read(classroom.student_path(FIXTURE, FIXTURE_ROOT)))):
+        folder = tmp_path / "submitted" / student / "fixture"
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / FIXTURE.name)
+    graded = nbgrader("autograde", "fixture", "--create", "--force", cwd=tmp_path)
+    assert graded.returncode == 0, graded.stderr
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        found = {student: gradebook.find_submission_notebook(FIXTURE.stem, "fixture", student)
+                 for student in ("alice", "bob")}
+        assert {s: n.code_score for s, n in found.items()} == {"alice": FIXTURE_AUTOGRADED, "bob": 0}
+        assert all(n.needs_manual_grade for n in found.values())          # exercise 4 waits for its rubric
+        assert {s: n.max_score for s, n in found.items()} == {"alice": 10, "bob": 10}
