@@ -12,6 +12,7 @@ from helpers.environment import import_tensorflow_quietly
 import_tensorflow_quietly()  # before anything below imports TensorFlow
 
 from helpers import distribute as distribute  # noqa: E402  (chapter 14: choose a strategy, local clusters)
+from helpers import sequences as sequences  # noqa: E402  (chapter 10: dates in human formats -> ISO 8601)
 from helpers.checkpoints import TrainingCheckpoint, resume_callback  # noqa: E402
 from helpers.checks import check_parity, expect_quality  # noqa: E402
 from helpers.data import (  # noqa: E402
