@@ -428,6 +428,7 @@ def _sandbox(workdir: Path, protect: list[Path]) -> dict[str, str]:
         "HOME": str(workdir / "home"),
         "MPLBACKEND": "Agg",
     })
+    env.setdefault("COURSE_DATA_DIR", str(REPO / "data"))     # the copy of helpers/ would look next to itself
     env.pop("COURSE_SEED", None)
     env.pop("PYTEST_CURRENT_TEST", None)
     return env

@@ -68,7 +68,11 @@ def _python_child_keeps_guard(executable, args, env) -> bool:
     if any(a in ("-I", "-S", "-E") or (a.startswith("-") and not a.startswith("--") and set(a[1:]) & set("ISE"))
            for a in argv[1:2]):
         return False
-    return env is None or _GUARD_DIR in str(env.get("PYTHONPATH", env.get(b"PYTHONPATH", b"")))
+    if env is None:
+        return True
+    items = env.items() if hasattr(env, "items") else (str(e).split("=", 1) for e in env)
+    paths = [os.fsdecode(v) for k, v in items if os.fsdecode(k) == "PYTHONPATH"]
+    return any(_GUARD_DIR in p.split(os.pathsep) for p in paths)
 
 
 def _hook(event: str, args: tuple) -> None:
@@ -85,9 +89,12 @@ def _hook(event: str, args: tuple) -> None:
     elif event in _SPAWN_EVENTS:
         if event == "os.system":
             _refuse("shell commands")
-        executable, argv, env = {"subprocess.Popen": (args[0], args[1], args[3] if len(args) > 3 else None),
-                                 "os.exec": (args[0], args[1], args[2]), "os.posix_spawn": (args[0], args[1], args[2]),
-                                 "os.spawn": (args[1], args[2], args[3]), "pty.spawn": (None, args[0], None)}[event]
+        if event == "pty.spawn":
+            executable, argv, env = None, args[0], None
+        elif event == "os.spawn":                                  # (mode, path, args, env)
+            executable, argv, env = args[1], args[2], args[3]
+        else:                          # Popen: (executable, args, cwd, env); exec and posix_spawn: (path, args, env)
+            executable, argv, env = args[0], args[1], args[-1]
         if not _python_child_keeps_guard(executable, argv, env):
             _refuse(f"starting other programs ({event} {argv!r})")
 
