@@ -186,6 +186,15 @@ def test_tampered_or_deleted_tests_are_restored_from_the_source(tmp_path):
     assert scores(report)["test-ex3-gradient"] == 0 and scores(report)["test-ex2-add-bias"] == 2
 
 
+def test_a_submission_that_lost_its_cell_metadata_is_still_graded(tmp_path):
+    """An editor that drops cell metadata leaves no grade_id to match: the instructor's tests run at the end."""
+    notebook = read(FIXTURE)
+    for cell in notebook.cells:
+        cell.metadata = {}
+    report = classroom.grade(submission(tmp_path, notebook), FIXTURE, FIXTURE_ROOT)
+    assert report.autograded == (FIXTURE_AUTOGRADED, FIXTURE_AUTOGRADED), report.table()
+
+
 def test_loops_crashes_and_deletions_lose_only_their_points(tmp_path):
     """ex1's answer deletes the course tree (refused: its 2 points go), ex2's loops forever (killed: 2 points),
     a cell in between kills the kernel (nothing graded there); ex3 still scores its 3 points."""

@@ -389,6 +389,8 @@ def with_instructor_tests(submission, source) -> tuple[nbformat.NotebookNode, li
     for grade_id in missing:
         cell = copy.deepcopy(tests[grade_id])
         cell.outputs, cell.execution_count = [], None
+        if "id" in cell:                                # the submission may still hold a cell with the source's id
+            cell.id = re.sub(r"[^A-Za-z0-9_-]", "-", f"grader-{grade_id}")[:64]
         notebook.cells.append(cell)
     for cell in notebook.cells:
         if cell.cell_type == "code":
