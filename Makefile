@@ -58,9 +58,11 @@ smoke: install          ## execute notebooks in smoke mode without saving (NB="0
 student: install        ## write student/ from the chapters that carry exercise markup (commit it)
 	$(BIN)/python -m tools.classroom student
 
+# GRADE_ARGS passes options, e.g. GRADE_ARGS="--cell-timeout 60" (python -m tools.classroom grade --help).
+GRADE_ARGS ?=
 grade: install          ## grade a submission: make grade SUBMISSION=path/NN_name.ipynb (smoke mode, sandboxed)
 	$(if $(SUBMISSION),,$(error usage: make grade SUBMISSION=path/to/NN_name.ipynb))
-	$(BIN)/python -m tools.classroom grade '$(SUBMISSION)'
+	$(BIN)/python -m tools.classroom grade '$(SUBMISSION)' $(GRADE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(COLAB_VENV) *.egg-info .pytest_cache

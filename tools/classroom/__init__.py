@@ -581,7 +581,10 @@ def main(argv: list[str] | None = None) -> int:
         return status
     if not args.submission.is_file():
         parser.error(f"no such submission: {args.submission}")
-    report = grade(args.submission, args.source, args.root, args.cell_timeout, args.timeout)
+    try:
+        report = grade(args.submission, args.source, args.root, args.cell_timeout, args.timeout)
+    except FileNotFoundError as error:
+        parser.error(str(error))
     print(f"{args.submission.name}, graded against {report.source.name} in smoke mode "
           f"({args.cell_timeout:g} s per cell, {args.timeout:g} s in all; took {report.seconds:.0f} s)\n")
     print(report.table())
