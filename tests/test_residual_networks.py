@@ -120,3 +120,22 @@ def test_logits_stay_float32_under_mixed_precision(ns):
     assert model.get_layer("stem_conv").kernel.dtype == "float32"
     outputs = model(np.zeros((2, 32, 32, 3), "float32"))
     assert outputs.dtype == "float32" and outputs.shape == (2, 10)
+
+
+def test_the_asserted_target_is_the_stated_one():
+    """The CIFAR-10 target is asserted exactly as the title cell and the README's course map state it."""
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    cells = json.loads((root / "notebooks" / NOTEBOOK).read_text())["cells"]
+    sources = ["".join(cell["source"]) for cell in cells]
+    asserted = {float(x) for s in sources for x in re.findall(r"at_least=([\d.]+)", s) if "CIFAR-10" in s}
+    assert len(asserted) == 1, asserted
+    (floor,) = asserted
+    title = re.search(r"\*\*Target:\*\* at least \*\*(\d+)% test accuracy\*\*", sources[0])
+    assert title and int(title.group(1)) == round(100 * floor)
+    assert f"`>= {floor:.2f}`" in sources[0]
+    row = next(line for line in (root / "README.md").read_text().splitlines() if f"notebooks/{NOTEBOOK}" in line)
+    assert f"≥{round(100 * floor)}% test accuracy" in row
