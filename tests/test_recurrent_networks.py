@@ -118,3 +118,34 @@ def test_lstm_solution_matches_keras_lstm(ns, x):
     layer = keras.layers.LSTM(6, return_sequences=True)
     reference = layer(x)
     check_parity("LSTM states", ns["lstm"](x, *[w.numpy() for w in layer.weights]), reference, atol=1e-5)
+
+
+def test_article_clipping_formula_never_clips(ns):
+    # The pitfall's formula, min(|g| * max, g): it raises on a gradient array, and on numbers it bounds nothing.
+    article_clip = ns["article_clip"]
+    with pytest.raises(ValueError):
+        article_clip(np.array([250.0, -0.5, 80.0]), 1.0)
+    for g in (1e6, 3.0, -3.0, -1e6):
+        for max_value in (1.0, 5.0):
+            assert article_clip(g, max_value) == g  # the identity whenever max >= 1
+    assert article_clip(1e6, 0.5) == 5e5 and article_clip(-1e6, 0.5) == -1e6  # below 1: a constant factor, or nothing
+    clipped = ns["clip_by_global_norm"]([tf.constant([1e6, -1e6])], 1.0)[0]
+    assert float(tf.norm(clipped)) == pytest.approx(1.0, rel=1e-6)  # real clipping bounds the norm
+
+
+def test_adam_spike_without_clipping_stalls_later_steps():
+    # The notebook's claim about clipping under Adam: a gradient spike does not make a long step (Adam divides by
+    # sqrt(v)), but it fills v, and later steps shrink by orders of magnitude; global_clipnorm prevents that.
+    def step_lengths(**clip_option):
+        weight, optimizer = keras.Variable(0.0), keras.optimizers.Adam(learning_rate=0.01, **clip_option)
+        lengths = []
+        for step in range(150):
+            before = float(weight.numpy())
+            optimizer.apply_gradients([(tf.constant(1e6 if step == 20 else 1.0), weight)])
+            lengths.append(abs(float(weight.numpy()) - before) / 0.01)
+        return np.array(lengths)
+
+    unclipped, clipped = step_lengths(), step_lengths(global_clipnorm=1.0)
+    assert unclipped[20] < 1.0  # the spike's own step is shorter than the learning rate
+    assert unclipped[149] < 1e-2 * unclipped[19]  # ...but once its momentum has decayed, the steps collapse
+    assert clipped[149] == pytest.approx(clipped[19], rel=1e-3)  # with clipping nothing changes
