@@ -2,8 +2,9 @@
 
 The functions come from the notebook's ``from-scratch`` cells (tests/notebook_code.py), so these
 tests check the very code the reader sees: the three GAN losses, the optimal discriminator and the
-value/JSD identity, the mode-coverage count, the sample-quality score and the training step
-(including a bit-exact resume from a checkpoint).
+value/JSD identity, the mode-coverage count, the judge's negatives (scrambled pixels, shuffled patches),
+the sample-quality score, the Fréchet distance (closed forms, TensorFlow's matrix square root, large
+samples) and the training step (the averaged generator, and a bit-exact resume from a checkpoint).
 """
 
 from __future__ import annotations
@@ -175,6 +176,107 @@ def test_sample_quality_counts_confident_samples_and_classes(ns):
     assert confident == 0.75
     np.testing.assert_allclose(histogram, [0.5, 0.25, 0.25])
     assert ns["sample_quality"](probabilities, threshold=0.99)[0] == 0.0
+    # a confident vote for the reject class ("not a digit") is not a confident sample
+    confident, histogram = ns["sample_quality"](probabilities, reject_class=2)
+    assert confident == 0.5
+    np.testing.assert_allclose(histogram, [0.5, 0.25, 0.25])
+
+
+def test_scrambled_pixels_keep_each_images_grey_levels_and_lose_its_layout(ns):
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, size=(5, 28, 28, 1)).astype("float32")
+    scrambled = ns["scramble_pixels"](images, rng)
+    assert scrambled.shape == images.shape and scrambled.dtype == images.dtype
+    for original, shuffled in zip(images, scrambled):
+        np.testing.assert_array_equal(np.sort(original.ravel()), np.sort(shuffled.ravel()))
+        assert np.mean(original == shuffled) < 0.05
+
+
+def test_shuffled_patches_are_the_images_tiles_in_another_order(ns):
+    rng = np.random.default_rng(1)
+    images = rng.normal(size=(4, 28, 28, 1)).astype("float32")
+    shuffled = ns["shuffle_patches"](images, rng)
+    assert shuffled.shape == images.shape
+
+    def tiles(image):
+        return sorted(image[r:r + 7, c:c + 7].tobytes() for r in range(0, 28, 7) for c in range(0, 28, 7))
+
+    for original, out in zip(images, shuffled):
+        assert tiles(original) == tiles(out)        # the same 16 tiles, each intact
+        assert not np.array_equal(original, out)
+    # a tile of one constant value per position makes the permutation visible
+    ramp = np.repeat(np.repeat(np.arange(16, dtype="float32").reshape(4, 4), 7, axis=0), 7, axis=1)[None, ..., None]
+    out = ns["shuffle_patches"](ramp, np.random.default_rng(2))[0, ::7, ::7, 0]
+    assert sorted(out.ravel()) == list(range(16)) and not np.array_equal(out, np.arange(16).reshape(4, 4))
+
+
+def test_not_digits_is_a_third_noise_a_third_scrambled_a_third_shuffled(ns):
+    rng = np.random.default_rng(3)
+    images = np.full((30, 28, 28, 1), -1.0, "float32")
+    images[:, 10:18, 12:16] = 1.0                      # a bar: scrambling spreads it, shuffling keeps it in tiles
+    negatives = ns["not_digits"](images, rng)
+    assert negatives.shape == images.shape and negatives.dtype == np.float32
+    noise, scrambled, shuffled = negatives[:10], negatives[10:20], negatives[20:]
+    assert noise.std() > 0.5 and abs(noise.mean()) < 0.05 and noise.min() >= -1 and noise.max() <= 1
+    np.testing.assert_array_equal(np.sort(scrambled.reshape(10, -1)), np.sort(images[10:20].reshape(10, -1)))
+    np.testing.assert_array_equal(np.sort(shuffled.reshape(10, -1)), np.sort(images[20:].reshape(10, -1)))
+
+
+def gaussian_closed_form_diagonal(mean_a, var_a, mean_b, var_b):
+    # commuting (diagonal) covariances: |mu_a - mu_b|^2 + sum (sigma_a - sigma_b)^2
+    return float(np.sum((mean_a - mean_b) ** 2) + np.sum((np.sqrt(var_a) - np.sqrt(var_b)) ** 2))
+
+
+def test_frechet_distance_matches_the_closed_forms(ns):
+    fd = ns["frechet_distance_gaussians"]
+    np.testing.assert_allclose(fd(np.zeros(1), np.eye(1), np.full(1, 3.0), np.full((1, 1), 4.0)), 10.0, atol=1e-12)
+    rng = np.random.default_rng(0)
+    mean_a, mean_b = rng.normal(size=6), rng.normal(size=6)
+    var_a, var_b = rng.uniform(0.1, 3, size=6), rng.uniform(0.1, 3, size=6)
+    np.testing.assert_allclose(fd(mean_a, np.diag(var_a), mean_b, np.diag(var_b)),
+                               gaussian_closed_form_diagonal(mean_a, var_a, mean_b, var_b), atol=1e-10)
+    # non-commuting 2x2: tr sqrt(M) = sqrt(tr M + 2 sqrt(det M)) for M = S_a S_b
+    for seed in range(5):
+        factors = np.random.default_rng(seed).normal(size=(2, 2, 3))
+        cov_a, cov_b = factors[0] @ factors[0].T, factors[1] @ factors[1].T
+        product = cov_a @ cov_b
+        expected = np.trace(cov_a + cov_b) - 2 * np.sqrt(np.trace(product) + 2 * np.sqrt(np.linalg.det(product)))
+        np.testing.assert_allclose(fd(np.zeros(2), cov_a, np.zeros(2), cov_b), expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("dim", [3, 16, 40])
+def test_frechet_distance_matches_tensorflows_general_matrix_square_root(ns, dim):
+    rng = np.random.default_rng(dim)
+    factor_a, factor_b = rng.normal(size=(dim, 2 * dim)), rng.normal(size=(dim, 2 * dim))
+    cov_a, cov_b = factor_a @ factor_a.T / dim, factor_b @ factor_b.T / dim
+    mean_a, mean_b = rng.normal(size=dim), rng.normal(size=dim)
+    trace = float(tf.linalg.trace(tf.linalg.sqrtm(tf.constant(cov_a @ cov_b))))
+    expected = np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace
+    ours = ns["frechet_distance_gaussians"](mean_a, cov_a, mean_b, cov_b)
+    np.testing.assert_allclose(ours, expected, rtol=1e-9, atol=1e-8)
+
+
+def test_frechet_distance_of_large_samples_converges_to_the_gaussians_distance(ns):
+    rng = np.random.default_rng(5)
+    cov_a, cov_b = np.array([[1.0, 0.6, 0.0], [0.6, 2.0, 0.3], [0.0, 0.3, 0.5]]), np.diag([2.0, 0.5, 1.0])
+    mean_a, mean_b = np.array([0.0, 1.0, -1.0]), np.array([0.5, 0.0, -1.0])
+    a = rng.multivariate_normal(mean_a, cov_a, size=200_000)
+    b = rng.multivariate_normal(mean_b, cov_b, size=200_000)
+    exact = ns["frechet_distance_gaussians"](mean_a, cov_a, mean_b, cov_b)
+    np.testing.assert_allclose(ns["frechet_distance"](a, b), exact, rtol=0.02)
+    # the same distribution twice: only sampling error, far below the distance between the two
+    assert ns["frechet_distance"](a[:100_000], a[100_000:]) < 0.01 * exact
+    np.testing.assert_allclose(ns["frechet_distance"](a, a), 0.0, atol=1e-8)
+    np.testing.assert_allclose(ns["frechet_distance"](a, b), ns["frechet_distance"](b, a), rtol=1e-8)
+
+
+def test_frechet_distance_handles_rank_deficient_features(ns):
+    # ReLU features can be dead (constant): singular covariances must give a finite, non-negative distance
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=(500, 8)), rng.normal(0.3, 1.0, size=(500, 8))
+    a[:, :3] = 0.0
+    value = ns["frechet_distance"](a, b)
+    assert np.isfinite(value) and value > 0
 
 
 def tiny_gan(seed: int):
@@ -209,6 +311,22 @@ def test_train_step_updates_each_network_only_with_its_own_loss(ns):
     # the returned losses are the chapter's losses evaluated on the same logits
     assert 0.0 < float(metrics["D(x)"]) < 1.0 and float(metrics["g_grad_norm"]) > 0.0
     np.testing.assert_allclose(float(metrics["d_loss"]), 2 * np.log(2), atol=0.3)
+
+
+def test_the_averaged_generator_is_an_exponential_moving_average_of_the_generator(ns):
+    parts = tiny_gan(1)
+    average = keras.models.clone_model(parts["generator"])
+    average.set_weights(parts["generator"].get_weights())
+    step = ns["make_gan_train_step"](parts["generator"], parts["discriminator"], parts["g_optimizer"],
+                                     parts["d_optimizer"], parts["noise"], 4, average_generator=average,
+                                     average_decay=0.999)
+    for k in range(1, 4):
+        before = [w.copy() for w in average.get_weights()]
+        step(REAL[k])
+        decay = min(0.999, (1 + k) / (10 + k))           # k updates so far: a short memory at the start
+        for old, new, current in zip(before, average.get_weights(), parts["generator"].get_weights()):
+            np.testing.assert_allclose(new, decay * old + (1 - decay) * current, rtol=1e-5, atol=1e-6)
+    assert np.abs(flat(average) - flat(parts["generator"])).max() > 1e-4   # an average, not a copy
 
 
 def run_steps(ns, parts, steps: range, checkpoint: TrainingCheckpoint | None = None) -> None:
