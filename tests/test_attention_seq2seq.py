@@ -1,4 +1,5 @@
-"""Chapter 10: the notebook's from-scratch attention (cells tagged from-scratch) against Keras' layers."""
+"""Chapter 10: the notebook's from-scratch code (cells tagged from-scratch): attention against Keras' layers, and the
+decoders (greedy, beam search, sequence log-probability) against each other and against exhaustive search."""
 
 import keras
 import numpy as np
@@ -110,3 +111,79 @@ def test_bahdanau_projections_then_additive_attention_match_keras(ns, tensors):
     reference = layer([projected_q, v, projected_k], mask=[None, mask])
     context, _ = ns["additive_attention"](projected_q, v, layer.scale.numpy(), key=projected_k, value_mask=mask)
     check_parity("Bahdanau context", context, reference, atol=1e-5)
+
+
+class TinySeq2Seq(keras.Model):
+    """An untrained encoder-decoder with the notebook's encode/decode interface, for the decoders' tests."""
+
+    def __init__(self, vocab_size=6, units=8):
+        super().__init__()
+        self.source_embedding = keras.layers.Embedding(vocab_size, 4, mask_zero=True)
+        self.encoder = keras.layers.GRU(units, return_sequences=True, return_state=True)
+        self.target_embedding = keras.layers.Embedding(vocab_size, 4)
+        self.decoder = keras.layers.GRU(units, return_sequences=True, return_state=True)
+        self.attention = keras.layers.Attention()
+        self.head = keras.layers.Dense(vocab_size, kernel_initializer=keras.initializers.RandomNormal(stddev=2.0))
+
+    def encode(self, source):
+        mask = tf.not_equal(source, 0)
+        states, final_state = self.encoder(self.source_embedding(source), mask=mask)
+        return states, final_state, mask
+
+    def decode(self, decoder_input, state, encoder_states, source_mask):
+        outputs, state = self.decoder(self.target_embedding(decoder_input), initial_state=state)
+        context, weights = self.attention([outputs, encoder_states], mask=[None, source_mask],
+                                          return_attention_scores=True)
+        return self.head(tf.concat([outputs, context], axis=-1)), state, weights
+
+    def call(self, inputs):
+        source, decoder_input = inputs
+        states, final_state, mask = self.encode(source)
+        return self.decode(decoder_input, final_state, states, mask)[0]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    keras.utils.set_random_seed(3)
+    model = TinySeq2Seq()
+    source = np.random.default_rng(3).integers(3, 6, size=(40, 5)).astype("int32")
+    source[::3, 3:] = 0                                   # some shorter sources, padded
+    return model, source
+
+
+def test_beam_search_with_width_one_is_greedy_decoding(ns, tiny):
+    model, source = tiny
+    greedy = ns["after_eos_to_pad"](ns["greedy_decode"](model, source, steps=6)[0])
+    beam, _ = ns["beam_search"](model, source, 1, 6, bos=ns["BOS"], eos=ns["EOS"])
+    assert np.array_equal(beam, greedy)
+    assert (greedy == ns["EOS"]).any() and (greedy == 0).any()       # the comparison covers finished outputs
+
+
+def test_beam_scores_are_the_teacher_forced_log_probabilities(ns, tiny):
+    model, source = tiny
+    tokens, scores = ns["beam_search"](model, source, 3, 6, bos=ns["BOS"], eos=ns["EOS"])
+    np.testing.assert_allclose(scores, ns["sequence_log_prob"](model, source, tokens, bos=ns["BOS"], eos=ns["EOS"]),
+                               atol=1e-4)
+
+
+def test_a_wide_enough_beam_finds_the_most_probable_sequence(ns, tiny):
+    # With k = V**T nothing is ever pruned: beam search becomes exhaustive search over all outputs of T tokens.
+    model, source = tiny
+    source, vocab, steps = source[:12], 6, 3
+    bos, eos = ns["BOS"], ns["EOS"]
+    every = np.stack(np.meshgrid(*[np.arange(vocab)] * steps, indexing="ij"), axis=-1).reshape(-1, steps)
+    best = []
+    for row in source:
+        log_probs = ns["sequence_log_prob"](model, np.repeat(row[None], len(every), axis=0), every, bos=bos, eos=eos)
+        best.append(log_probs.max())
+    _, scores = ns["beam_search"](model, source, vocab**steps, steps, bos=bos, eos=eos)
+    np.testing.assert_allclose(scores, best, atol=1e-4)
+    _, greedy_scores = ns["beam_search"](model, source, 1, steps, bos=bos, eos=eos)
+    assert np.all(greedy_scores <= scores + 1e-6) and np.any(greedy_scores < scores - 1e-3)
+
+
+def test_after_eos_to_pad(ns):
+    eos = ns["EOS"]
+    tokens = np.array([[5, eos, 7, 8], [5, 6, 7, 8], [eos, eos, 3, 4]])
+    expected = np.array([[5, eos, 0, 0], [5, 6, 7, 8], [eos, 0, 0, 0]])
+    assert np.array_equal(ns["after_eos_to_pad"](tokens), expected)
