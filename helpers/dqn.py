@@ -38,7 +38,8 @@ class DQNConfig:
 
     The defaults solve CartPole-v1. They follow the DQN settings RL Baselines3 Zoo publishes for it
     (a 256-256 MLP, Adam at 2.3e-3, bursts of 128 gradient steps every 256 environment steps, epsilon
-    from 1 to 0.04 over the first 8,000 steps), with a Double DQN target and a target network
+    from 1 to 0.04 over the first 8,000 steps, gradients clipped by their global norm at 10 as
+    Stable-Baselines3's ``max_grad_norm`` does), with a Double DQN target and a target network
     refreshed every 64 gradient steps (twice per burst).
     """
 
@@ -65,6 +66,8 @@ class DQNConfig:
     epsilon_decay_steps: int = 8_000
     huber_delta: float = 1.0
     clip_norm: float | None = 10.0
+    """Clip the gradient by its *global* norm over all weights (Keras' ``global_clipnorm``), as chapter 09
+    teaches: the whole update is scaled down, so its direction is kept. None: no clipping."""
     eval_every: int = 2_048
     eval_episodes: int = 20
     stop_at_return: float | None = 500.0
@@ -121,10 +124,12 @@ class DQNAgent:
         self.best = build_q_network(observation_size, n_actions, config.hidden_units, "best")
         self.target.set_weights(self.online.get_weights())
         self.best.set_weights(self.online.get_weights())
-        self.optimizer = keras.optimizers.Adam(config.learning_rate, clipnorm=config.clip_norm)
+        self.optimizer = keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
         self.optimizer.build(self.online.trainable_variables)
         self.loss_fn = keras.losses.Huber(delta=config.huber_delta)
         self.gradient_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="gradient_steps")
+        self.clipped_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="clipped_steps")
+        """Gradient steps whose global gradient norm exceeded ``config.clip_norm`` (so the clip scaled them down)."""
 
         states = tf.TensorSpec([None, observation_size], tf.float32)
         self._q = {name: tf.function(network.__call__, input_signature=[states])
@@ -139,9 +144,9 @@ class DQNAgent:
         self._train._omit_frequent_tracing_warning = True
 
     def trackables(self) -> dict[str, object]:
-        """What a checkpoint must save: the three networks, the optimizer and the gradient-step counter."""
+        """What a checkpoint must save: the three networks, the optimizer and the step counters."""
         return {"online": self.online, "target": self.target, "best": self.best, "optimizer": self.optimizer,
-                "gradient_steps": self.gradient_steps}
+                "gradient_steps": self.gradient_steps, "clipped_steps": self.clipped_steps}
 
     def q_values(self, states: np.ndarray, network: str = "online") -> np.ndarray:
         """Q-values of a batch of states, shape ``(batch, n_actions)``; ``network`` is "online" or "best"."""
@@ -184,6 +189,9 @@ class DQNAgent:
             with tf.GradientTape() as tape:
                 loss = self.loss(states[i], actions[i], rewards[i], next_states[i], terminated[i])
             gradients = tape.gradient(loss, self.online.trainable_variables)
+            if self.config.clip_norm is not None:  # count only; the optimizer's global_clipnorm does the clipping
+                clipped = tf.linalg.global_norm(gradients) > self.config.clip_norm
+                self.clipped_steps.assign_add(tf.cast(clipped, tf.int64))
             self.optimizer.apply(gradients, self.online.trainable_variables)
             self.gradient_steps.assign_add(1)
             if self.config.target_update_every is not None:
@@ -264,6 +272,9 @@ class TrainingLog:
     best_step: int = 0
     best_mean: float = float("-inf")
     steps_done: int = 0
+    """Environment steps of training: the budget counts these and nothing else."""
+    eval_env_steps: int = 0
+    """Environment steps played by the greedy evaluations, on their own environments (outside the budget)."""
     episodes_done: int = 0
     resumed_from: int = 0
     """Environment step the run was restored from (0: it started from scratch)."""
@@ -337,6 +348,7 @@ def _evaluate(agent: DQNAgent, config: DQNConfig, seed: int, history: TrainingLo
     episodes = run_greedy_episodes(agent.greedy_actions, config.eval_episodes, seed=1_000_000 + seed,
                                    env_id=config.env_id)
     mean = float(episodes.returns.mean())
+    history.eval_env_steps += sum(len(actions) for actions in episodes.actions)
     first_states = np.stack([s[0] for s in episodes.states])
     history.eval_steps.append(history.steps_done)
     history.eval_means.append(mean)

@@ -136,3 +136,32 @@ def test_the_agents_loss_is_our_huber_of_our_double_dqn_target():
     q = tf.gather(agent.online(states), actions, axis=1, batch_dims=1)
     np.testing.assert_allclose(agent.loss(states, actions, rewards, next_states, terminated), NB["huber"](y - q),
                                rtol=1e-5)
+
+
+def test_the_two_slipped_updates_reproduce_their_published_arithmetic():
+    # bracket r + gamma max Q' - Q = 1 + 0.9 * 2 - 1.2 = 1.6; the article writes the new Q as 0.1 * 1.6 = 0.16
+    for rule, expected in (("q_learning_update", 1.36), ("article_update", 0.16), ("sign_slip_update", 0.80)):
+        table = np.array([[1.2, 0.0], [2.0, 0.5]])
+        NB[rule](table, 0, 0, 1.0, 1, False, alpha=0.1, gamma=0.9)
+        assert table[0, 0] == pytest.approx(expected), rule
+        assert table[1].tolist() == [2.0, 0.5]
+
+
+def test_the_articles_rule_converges_to_the_values_of_the_rescaled_task():
+    # fixed point of Q <- alpha (r + gamma max Q' - Q): Q* of the task with rewards k r and discount k gamma,
+    # k = alpha / (1 + alpha) (the notebook's derivation); alpha (1 + gamma) < 1 makes the sweeps contract
+    env = gym.make("CliffWalking-v1")
+    model = env.unwrapped.P
+    alpha, gamma = 0.5, 0.9
+    k = alpha / (1 + alpha)
+    q = np.zeros((48, 4))
+    for _ in range(400):
+        for s in range(47):
+            for a in range(4):
+                ((_, s2, r, done),) = model[s][a]
+                NB["article_update"](q, s, a, r, s2, done, alpha=alpha, gamma=gamma)
+    rescaled = {s: {a: [(p, s2, k * r, d) for p, s2, r, d in moves] for a, moves in actions.items()}
+                for s, actions in model.items()}
+    expected = NB["value_iteration"](rescaled, 48, 4, gamma=k * gamma)
+    np.testing.assert_allclose(q[:47], expected[:47], atol=1e-8)
+    assert not np.allclose(q[:47], NB["value_iteration"](model, 48, 4, gamma=gamma)[:47], atol=1.0)

@@ -153,3 +153,59 @@ def test_the_seed_script_reports_every_seed(capsys):
     assert [line.split(":")[0] for line in lines[1:3]] == ["seed 3", "seed 4"]
     assert "over 2 episodes" in lines[1] and "300 steps trained" in lines[1]
     assert lines[-1].startswith("0 of 2 seeds solved") and status == 1  # 300 untrained steps cannot solve it
+
+
+def test_the_optimizer_clips_the_global_norm_and_the_agent_counts_clipped_steps():
+    keras.utils.set_random_seed(0)
+    batch = random_batch(np.random.default_rng(6), count=5)
+    counts = {}
+    for clip in (1e-6, 1e6, None):
+        agent = DQNAgent(replace(TINY, clip_norm=clip), 4, 2)
+        assert agent.optimizer.global_clipnorm == clip and agent.optimizer.clipnorm is None
+        agent.train(batch)
+        counts[clip] = int(agent.clipped_steps.numpy())
+    assert counts == {1e-6: 5, 1e6: 0, None: 0}
+
+
+def test_a_global_clip_keeps_the_direction_of_the_gradient():
+    # SGD with global_clipnorm (what the agent's Adam uses) scales every tensor by one factor
+    keras.utils.set_random_seed(0)
+    agent = DQNAgent(TINY, 4, 2)
+    batch = random_batch(np.random.default_rng(7))
+    with tf.GradientTape() as tape:
+        loss = agent.loss(*batch)
+    gradients = tape.gradient(loss, agent.online.trainable_variables)
+    norm = float(tf.linalg.global_norm(gradients))
+    before = [v.numpy() for v in agent.online.trainable_variables]
+    sgd = keras.optimizers.SGD(1.0, global_clipnorm=norm / 10)
+    sgd.apply(gradients, agent.online.trainable_variables)
+    for old, variable, gradient in zip(before, agent.online.trainable_variables, gradients):
+        np.testing.assert_allclose(old - variable.numpy(), gradient.numpy() / 10, rtol=1e-4, atol=1e-7)
+
+
+def test_evaluation_episodes_are_outside_the_training_budget(monkeypatch):
+    import gymnasium as gym
+
+    made = []
+    real_make = gym.make
+
+    class CountingEnv(gym.Wrapper):
+        def __init__(self, env):
+            super().__init__(env)
+            self.steps = 0
+
+        def step(self, action):
+            self.steps += 1
+            return self.env.step(action)
+
+    def counting_make(*args, **kwargs):
+        made.append(CountingEnv(real_make(*args, **kwargs)))
+        return made[-1]
+
+    monkeypatch.setattr(gym, "make", counting_make)
+    agent, log = train_dqn(TINY, seed=3, log=None)
+    training_env, evaluation_envs = made[0], made[1:]
+    assert training_env.steps == log.steps_done == TINY.total_steps  # the budget: training steps only
+    assert len(evaluation_envs) == len(log.eval_steps) * TINY.eval_episodes
+    assert sum(env.steps for env in evaluation_envs) == log.eval_env_steps > 0
+    assert log.eval_env_steps == round(sum(log.eval_means) * TINY.eval_episodes)  # CartPole pays 1 per step
