@@ -123,6 +123,19 @@ def test_outputs_come_from_one_top_to_bottom_run(notebook_path):
 def test_outputs_were_made_in_default_mode(notebook_path):
     setup_output = "".join("".join(o.get("text", "")) for o in code_cells(load(notebook_path))[0]["outputs"])
     assert "mode: default" in setup_output, "stored outputs must come from a default-mode run (`make outputs`)"
+    assert "seed 42" in setup_output, "stored outputs use the notebook's own seed (COURSE_SEED was set: unset it)"
+
+
+DEFAULT_RUN_BUDGET_S = 300
+"""CONVENTIONS "Modes": every notebook finishes in at most 5 minutes on a 2-core laptop CPU in default mode."""
+
+
+def test_recorded_default_run_time_is_within_the_budget(notebook_path):
+    seconds = load(notebook_path)["metadata"].get("course", {}).get("default_run_seconds")
+    assert seconds is not None, "no recorded run time: store the outputs with `make outputs NB=NN`"
+    assert seconds <= DEFAULT_RUN_BUDGET_S, (
+        f"the stored default-mode run took {seconds} s, over the {DEFAULT_RUN_BUDGET_S} s budget: "
+        "make the chapter leaner (its settings cell) and re-run `make outputs NB=NN`")
 
 
 def test_no_errors_are_stored(notebook_path):
