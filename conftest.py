@@ -15,6 +15,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.pop("COURSE_SEED", None)
 matplotlib.use("Agg")
 
+# The classroom fixture's notebooks are test data for tests/test_classroom.py, not chapters for nbval to run
+# (its student edition raises NotImplementedError by design). Ignored here, not in a second conftest.py:
+# two modules named "conftest" shadow each other, and tests/test_stderr_check.py imports this one.
+collect_ignore_glob = ["tests/fixtures/*"]
+
 TRAINING_CELL_OUTPUT_TIMEOUT_S = 600
 """nbval waits 5 s (hard-coded) for a cell's output messages; training cells can be quiet for longer."""
 
