@@ -38,7 +38,7 @@ def naive_steps_per_second(steps: int, learning_starts: int, seed: int = 0) -> f
     online = build_q_network(4, 2, config.hidden_units, "online")
     target = build_q_network(4, 2, config.hidden_units, "target")
     target.set_weights(online.get_weights())
-    online.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clip_norm),
+    online.compile(optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm),
                    loss=keras.losses.Huber(config.huber_delta))
     buffer = ReplayBuffer(config.buffer_capacity, (4,), seed=seed)
     rng = np.random.default_rng(seed)
