@@ -13,9 +13,9 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root ("Use --allow-root to bypass"); containers and cloud VMs often are root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # What ruff checks (settings in pyproject.toml); `make test` runs it, so CI does too.
-LINT_PATHS := helpers tools benchmarks tests notebooks conftest.py
+LINT_PATHS := helpers tools benchmarks tests notebooks book conftest.py
 
-.PHONY: install lab lint test test-colab outputs smoke student grade clean
+.PHONY: install lab lint test test-colab outputs smoke student grade book book-test clean
 
 install: $(VENV)/.installed
 
@@ -64,5 +64,17 @@ grade: install          ## grade a submission: make grade SUBMISSION=path/NN_nam
 	$(if $(SUBMISSION),,$(error usage: make grade SUBMISSION=path/to/NN_name.ipynb))
 	$(BIN)/python -m tools.classroom grade '$(SUBMISSION)' $(GRADE_ARGS)
 
+# The course as a website (tools/book.py): Sphinx + MyST-NB from the STORED outputs, nothing executed or downloaded.
+$(VENV)/.book-installed: $(VENV)/.installed requirements-book.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-book.txt
+	touch $@
+
+book: install $(VENV)/.book-installed   ## build the website into build/book/html (open build/book/html/index.html)
+	$(BIN)/python -m tools.book
+
+# The site's tests in headless Chromium (Debian: apt-get install chromium chromium-driver); screenshots in .ci/artifacts/book/.
+book-test: install $(VENV)/.book-installed
+	$(BIN)/python -m pytest tests/test_book.py
+
 clean:
-	rm -rf $(VENV) $(COLAB_VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) $(COLAB_VENV) *.egg-info .pytest_cache build/book
