@@ -58,16 +58,23 @@ SETUP_CELL_TAGS = ["nbval-ignore-output"]
 """The setup cell's output names the machine and the mode, so nbval does not compare it."""
 
 
-def colab_url(notebook_name: str) -> str:
-    """Address that opens ``notebooks/<notebook_name>`` from GitHub in Google Colab."""
-    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{notebook_name}"
+def colab_url(path: str | Path) -> str:
+    """Address that opens a notebook of the repository from GitHub in Google Colab.
+
+    ``path`` is the notebook's path from the repository root (``student/00_setup_and_tour.ipynb``); a bare file
+    name (``00_setup_and_tour.ipynb``) means a chapter, ``notebooks/<name>``.
+    """
+    relative = Path(path).as_posix()
+    if "/" not in relative:
+        relative = f"notebooks/{relative}"
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{relative}"
 
 
-def colab_badge(notebook_name: str) -> str:
-    """Markdown for the "Open in Colab" badge of one notebook."""
+def colab_badge(path: str | Path) -> str:
+    """Markdown for the "Open in Colab" badge of one notebook (``path`` as in ``colab_url``)."""
     return (
         f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-        f"({colab_url(notebook_name)})"
+        f"({colab_url(path)})"
     )
 
 

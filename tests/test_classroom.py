@@ -1,8 +1,20 @@
-"""The classroom edition (tools/classroom): markup, student edition, autograder, sandbox, and real nbgrader.
+"""The classroom edition (tools/classroom): markup, student edition, autograder, sandbox, guide, and real nbgrader.
 
 Proved on a tiny NumPy chapter, tests/fixtures/classroom/notebooks/99_classroom_fixture.ipynb (3 autograded
 exercises worth 2 + 2 + 3 points, one manually graded with a 3-point rubric), and on every chapter of
-notebooks/ that carries the markup (``marked``): the parametrized tests pick each one up automatically.
+notebooks/ that carries the markup (``CHAPTERS``): the parametrized tests pick each one up automatically.
+
+What a marked chapter costs CI, and why (every chapter will be marked; a smoke run is the expensive part):
+
+- **Instructor edition, full marks:** no extra run. The chapter's test cells, hidden tests included, are ordinary
+  cells of the instructor notebook, so the suite's nbval run of ``notebooks/NN_name.ipynb`` executes every one of
+  them in smoke mode and fails on the first that raises; a test cell scores its points exactly when it runs
+  without error. ``test_nbval_runs_every_test_cell`` makes sure none is skipped there.
+- **Student edition, zero; a wrong answer, exactly its points:** one grading run per chapter
+  (``test_student_edition_and_a_wrong_answer_graded_in_one_run``). The grader runs the lesson once, then the
+  exercise section twice: first as the student edition has it (stubs), then with the instructor's answers and
+  one deliberate mistake (``WRONG_ANSWERS``). Stubs raise before they define anything, and the second copy
+  redefines every answer, so the first copy cannot help the second.
 """
 
 from __future__ import annotations
@@ -19,13 +31,23 @@ import nbformat
 import pytest
 
 from tools import classroom
+from tools.classroom import guide
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_ROOT = REPO / "tests" / "fixtures" / "classroom"
 FIXTURE = FIXTURE_ROOT / "notebooks" / "99_classroom_fixture.ipynb"
 FIXTURE_AUTOGRADED = 7
 ROOTS = [REPO, FIXTURE_ROOT]
-MARKED = [path for root in ROOTS for path in classroom.marked_notebooks(root)]
+CHAPTERS = classroom.marked_notebooks(REPO)
+MARKED = [*CHAPTERS, FIXTURE]
+WRONG_ANSWERS = {
+    "00_setup_and_tour.ipynb": ("ex3-second-derivative", "return float(outer.gradient(first, x))", "return float(first)"),
+    "01_gradient_descent.ipynb": ("ex5-tanh-backprop", "(1 - A**2)", "(1 - A)"),
+    "14_scaling_up.ipynb": ("ex2-tpu-plan", "n_examples // global_batch", "round(n_examples / global_batch)"),
+}
+"""One deliberate mistake per marked chapter: (answer's grade_id, text of its solution, the mistaken text). Each one
+passes the exercise's visible checks (the first derivative is a float, the shapes are right, three numbers come back)
+and only the hidden ones catch it."""
 
 
 def read(path: Path) -> nbformat.NotebookNode:
@@ -136,27 +158,24 @@ def scores(report: classroom.Report) -> dict[str, float | None]:
     return {c.grade_id: c.score for c in report.checks}
 
 
-@pytest.mark.parametrize("path", MARKED, ids=lambda p: p.name)
-def test_instructor_edition_scores_full_marks(path):
-    report = classroom.grade(path, path, root_of(path))
-    assert report.autograded[0] == report.autograded[1] > 0, report.table()
+def test_instructor_edition_scores_full_marks():
+    """On the fixture, by the grader itself (for the chapters, nbval's run is this check: see the module's docstring)."""
+    report = classroom.grade(FIXTURE, FIXTURE, FIXTURE_ROOT)
+    assert report.autograded == (FIXTURE_AUTOGRADED, FIXTURE_AUTOGRADED), report.table()
     assert report.lesson_errors == [] and report.course_changes == []
-    if path == FIXTURE:
-        assert report.autograded == (FIXTURE_AUTOGRADED, FIXTURE_AUTOGRADED)
-        assert [c.grade_id for c in report.checks if c.manual] == ["ex4-why-not-exact"]
+    assert [c.grade_id for c in report.checks if c.manual] == ["ex4-why-not-exact"]
 
 
-@pytest.mark.parametrize("path", MARKED, ids=lambda p: p.name)
-def test_student_edition_scores_zero_and_otherwise_runs(path):
-    report = classroom.grade(classroom.student_path(path, root_of(path)), path, root_of(path))
-    assert report.autograded[0] == 0 and report.autograded[1] > 0, report.table()
+def test_student_edition_scores_zero_and_otherwise_runs():
+    report = classroom.grade(classroom.student_path(FIXTURE, FIXTURE_ROOT), FIXTURE, FIXTURE_ROOT)
+    assert report.autograded == (0, FIXTURE_AUTOGRADED), report.table()
     assert report.lesson_errors == [], "the student edition fails outside its exercises"
     assert all("NotImplementedError" in c.message or "NameError" in c.message
                for c in report.checks if not c.manual), report.table()
 
 
-def submission(tmp_path: Path, notebook) -> Path:
-    path = tmp_path / FIXTURE.name
+def submission(tmp_path: Path, notebook, name: str = FIXTURE.name) -> Path:
+    path = tmp_path / name
     nbformat.write(notebook, path)
     return path
 
@@ -244,7 +263,7 @@ def test_the_course_tree_check_would_see_a_change(tmp_path):
 
 
 def test_the_sandbox_imports_a_copy_of_helpers_and_starts_in_a_temporary_folder(tmp_path):
-    env = classroom._sandbox(tmp_path, [REPO])
+    env = classroom.grader._sandbox(tmp_path, [REPO])
     probe = "import importlib.util, os; print(importlib.util.find_spec('helpers').origin); print(os.environ['HOME'])"
     out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True,
                          check=True).stdout.split()
@@ -256,7 +275,7 @@ def test_the_guard_allows_reading_and_writing_elsewhere(tmp_path):
     protected, elsewhere = tmp_path / "course", tmp_path / "scratch"
     protected.mkdir(), elsewhere.mkdir()
     (protected / "lesson.txt").write_text("read me")
-    env = classroom._sandbox(elsewhere, [protected])
+    env = classroom.grader._sandbox(elsewhere, [protected])
     probe = f"""import pathlib, shutil, subprocess, sys
 print(pathlib.Path({str(protected / "lesson.txt")!r}).read_text())
 pathlib.Path("out.txt").write_text("mine"); shutil.rmtree(pathlib.Path("home"))
@@ -342,3 +361,128 @@ def test_nbgrader_autograde_scores_our_student_edition_like_the_course_grader(tm
         # Exercise 4 waits for a teacher and its rubric; left as the stub, nbgrader scores it 0 by itself.
         assert {s: n.needs_manual_grade for s, n in found.items()} == {"alice": True, "bob": False}
         assert {s: n.max_score for s, n in found.items()} == {"alice": 10, "bob": 10}
+
+
+def test_colab_url_takes_a_path_from_the_repository_root():
+    base = f"https://colab.research.google.com/github/{classroom.course().REPOSITORY}/blob/{classroom.course().BRANCH}/"
+    assert classroom.course().colab_url("00_setup_and_tour.ipynb") == base + "notebooks/00_setup_and_tour.ipynb"
+    assert classroom.course().colab_url("student/00_setup_and_tour.ipynb") == base + "student/00_setup_and_tour.ipynb"
+    assert classroom.colab_url(Path("student") / "01_x.ipynb") == base + "student/01_x.ipynb"
+
+
+# ------------------------------------------------------------------------------------- the marked chapters
+def test_every_marked_chapter_has_a_deliberate_wrong_answer():
+    assert sorted(WRONG_ANSWERS) == sorted(p.name for p in CHAPTERS), "add the chapter to WRONG_ANSWERS"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_nbval_runs_every_test_cell(path):
+    """The suite's nbval run of the chapter is its full-marks check: every test cell must run there, in smoke mode,
+    and raise nothing (a skipped or expected-to-fail test cell would let a broken hidden test through)."""
+    assert path.parent == REPO / "notebooks" and "notebooks" in _pytest_testpaths()
+    for cell in read(path).cells:
+        if classroom.is_test(cell):
+            tags = set(cell.metadata.get("tags", []))
+            assert not tags & {"nbval-skip", "raises-exception", "skip-execution"}, classroom.grading(cell)["grade_id"]
+            assert not [o for o in cell.outputs if o.output_type == "error"], "a test cell failed in the stored run"
+            assert cell.execution_count is not None, "the stored default-mode run executed every test cell"
+
+
+def _pytest_testpaths() -> list[str]:
+    import tomllib
+
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["testpaths"]
+
+
+def _exercise_start(notebook) -> int:
+    """Index of the exercise section's heading (the markdown cell that opens with ``## Exercises``)."""
+    return next(i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown" and c.source.startswith("## Exercises"))
+
+
+def _renamed(cells, prefix: str) -> list:
+    """Copies of ``cells`` with every grade_id and cell id prefixed, so two copies can sit in one notebook."""
+    out = []
+    for index, cell in enumerate(copy.deepcopy(cells)):
+        if classroom.grading(cell).get("grade_id"):
+            cell.metadata["nbgrader"]["grade_id"] = f"{prefix}{cell.metadata['nbgrader']['grade_id']}"
+        if "id" in cell:
+            cell.id = f"{prefix.strip(':')}-{index}"
+        out.append(cell)
+    return out
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_student_edition_and_a_wrong_answer_graded_in_one_run(path, tmp_path):
+    """One grading run (smoke mode, the course grader's sandbox): the student edition's lesson, its exercise section as
+    generated (every autograded exercise scores 0, nothing else fails), then the instructor's answers with one
+    deliberate mistake (that exercise alone loses its points)."""
+    instructor, student = read(path), read(classroom.student_path(path))
+    grade_id, right, wrong = WRONG_ANSWERS[path.name]
+    i, s = _exercise_start(instructor), _exercise_start(student)
+    answers = [c for c in instructor.cells[i:] if not classroom.is_rubric(c)]
+    mistaken = _renamed(answers, "wrong:")
+    answer = next(c for c in mistaken if classroom.grading(c).get("grade_id") == f"wrong:{grade_id}")
+    assert right in answer.source, f"{grade_id}: the text to break is not in its solution"
+    answer.source = answer.source.replace(right, wrong)
+    submitted = copy.deepcopy(student)
+    submitted.cells = student.cells[:s] + _renamed(student.cells[s:], "student:") + mistaken
+    source = copy.deepcopy(instructor)
+    tail = instructor.cells[i:]
+    source.cells = instructor.cells[:i] + _renamed(tail, "student:") + _renamed(tail, "wrong:")
+    (tmp_path / "source").mkdir()
+    nbformat.write(source, tmp_path / "source" / path.name)
+    report = classroom.grade(submission(tmp_path, submitted, path.name), tmp_path / "source" / path.name, REPO)
+
+    points, answered_by, last_answer = {}, {}, None
+    for cell in instructor.cells:
+        if classroom.is_answer(cell):
+            last_answer = classroom.grading(cell)["grade_id"]
+        elif classroom.is_test(cell):
+            points[classroom.grading(cell)["grade_id"]] = float(classroom.grading(cell)["points"])
+            answered_by[classroom.grading(cell)["grade_id"]] = last_answer
+    expected = {f"student:{g}": 0.0 for g in points} | {
+        f"wrong:{g}": 0.0 if answered_by[g] == grade_id else p for g, p in points.items()}
+    assert list(answered_by.values()).count(grade_id) == 1
+    found = {g: v for g, v in scores(report).items() if v is not None}
+    assert found == expected, report.table()
+    assert report.lesson_errors == [] and report.course_changes == [], report.table()
+    messages = [c.message for c in report.checks if c.grade_id.startswith("student:") and not c.manual]
+    assert all(m.startswith(("NotImplementedError: exercise", "NameError")) for m in messages), report.table()
+
+
+def test_nbgrader_generate_assignment_accepts_the_marked_chapters(tmp_path):
+    """nbgrader itself reads every marked chapter's markup (no execution: cheap): it registers the graded cells with
+    their points and writes a release copy."""
+    pytest.importorskip("nbgrader")
+    from nbgrader.api import Gradebook
+
+    folder = tmp_path / "source" / "course"
+    folder.mkdir(parents=True)
+    for path in CHAPTERS:
+        shutil.copy(path, folder / path.name)
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'course'\n")
+    generated = nbgrader("generate_assignment", "course", "--force", cwd=tmp_path)
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        for path in CHAPTERS:
+            graded = [classroom.grading(c) for c in read(path).cells if classroom.is_test(c) or classroom.is_manual(c)]
+            notebook = gradebook.find_notebook(path.stem, "course")
+            assert notebook.max_score == sum(float(g["points"]) for g in graded), path.name
+        assert (tmp_path / "release" / "course" / CHAPTERS[0].name).exists()
+
+
+def test_the_instructor_guide_is_in_sync():
+    """docs/teaching.md's generated blocks (chapters, exercises) match the notebooks and the markup."""
+    assert not guide.write_guide(REPO, check=True), "run `python -m tools.classroom guide` and commit"
+
+
+def test_the_guide_lists_every_exercise_with_its_points():
+    text = (REPO / "docs" / "teaching.md").read_text()
+    for path in CHAPTERS:
+        rows = guide.exercises(read(path))
+        graded = [c for c in read(path).cells if classroom.is_test(c) or classroom.is_manual(c)]
+        assert len(rows) >= 4
+        assert sum(r["points"] for r in rows) == sum(float(classroom.grading(c)["points"]) for c in graded)
+        for row in rows:
+            assert row["assesses"], f"{path.name} {row['grade_id']}: say what it assesses (metadata classroom.assesses)"
+            assert f"| {row['number']} | {row['title']} |" in text
