@@ -129,3 +129,30 @@ def test_conv2d_detects_a_vertical_edge(ns):
     kernel = np.array([[-1.0, 0.0, 1.0]] * 3).reshape(3, 3, 1, 1)
     out = ns["conv2d"](image, kernel)[0, :, :, 0]
     np.testing.assert_array_equal(out, np.tile([0.0, 3.0, 3.0, 0.0], (4, 1)))
+
+
+def test_keep_validation_logits_matches_keras_validation_data(ns):
+    """The notebook's callback writes the same val_loss/val_accuracy per epoch as fit(validation_data=...),
+    and keeps logits equal to the model's predictions on the validation images."""
+    x = RNG.normal(size=(96, 6, 6, 1)).astype("float32")
+    y = RNG.integers(0, 3, size=96)
+    x_val, y_val = RNG.normal(size=(40, 6, 6, 1)).astype("float32"), RNG.integers(0, 3, size=40)
+    histories, keeper = [], None
+    for ours in (False, True):
+        keras.utils.set_random_seed(5)
+        model = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                                  keras.layers.Flatten(), keras.layers.Dense(3)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), metrics=["accuracy"],
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        if ours:
+            keeper = ns["KeepValidationLogits"](x_val, y_val, batch_size=16)
+            history = model.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0, callbacks=[keeper])
+        else:
+            history = model.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0, validation_data=(x_val, y_val))
+        histories.append(history.history)
+    keras_run, our_run = histories
+    for key in ("val_loss", "val_accuracy"):
+        np.testing.assert_allclose(our_run[key], keras_run[key], atol=1e-5, rtol=0)
+    assert len(keeper.logits) == 3 and keeper.logits[0].shape == (40, 3)
+    assert not np.allclose(keeper.logits[0], keeper.logits[-1])          # one set of logits per epoch
+    np.testing.assert_allclose(keeper.logits[-1], model.predict(x_val, verbose=0), atol=1e-6)
