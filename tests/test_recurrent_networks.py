@@ -149,3 +149,20 @@ def test_adam_spike_without_clipping_stalls_later_steps():
     assert unclipped[20] < 1.0  # the spike's own step is shorter than the learning rate
     assert unclipped[149] < 1e-2 * unclipped[19]  # ...but once its momentum has decayed, the steps collapse
     assert clipped[149] == pytest.approx(clipped[19], rel=1e-3)  # with clipping nothing changes
+
+
+def test_every_random_choice_derives_from_the_settings_seed():
+    # COURSE_SEED (python -m tools.run_notebooks --seed N) must really change the chapter: no literal seeds in its code.
+    import re
+
+    import nbformat
+
+    from tests.notebook_code import NOTEBOOKS
+
+    notebook = nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    literal = re.compile(r"(default_rng|set_random_seed|RandomState)\(\s*\d|seed\s*=\s*\d")
+    offending = [line.strip() for line in code.splitlines()
+                 if literal.search(line) and "helpers.setup(seed=42)" not in line]
+    assert not offending, f"literal seeds (derive them from settings.seed): {offending}"
+    assert "settings.seed" in code
