@@ -31,6 +31,7 @@ CURRICULUM = {
     10: "attention_seq2seq",
     11: "generative_adversarial_networks",
     12: "deep_q_networks",
+    13: "transformers",
     14: "scaling_up",
 }
 """Chapter number -> file name stem: notebooks/NN_<stem>.ipynb (the hygiene tests enforce it)."""
