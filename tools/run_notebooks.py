@@ -7,7 +7,9 @@
 
 In default mode each notebook's measured run time is written into its metadata
 (``course.default_run_seconds``) and into the README's course map. ``python -m benchmarks`` writes
-its own default-mode runs there too, so the map shows the latest measured figure.
+its own default-mode runs there too, so the map shows the latest measured figure. The files generated
+from stored notebooks (the student edition in student/ and the generated blocks of docs/teaching.md)
+are regenerated at the same time, so a re-stored chapter never leaves them out of date.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import nbformat
 from nbclient import NotebookClient
 
 from helpers.course import notebook_paths
+from tools.classroom.edition import write_student_editions
+from tools.classroom.guide import write_guide
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
@@ -71,7 +75,8 @@ def update_readme_time(notebook_name: str, seconds: float) -> None:
 
 
 def record_default_run_time(path: Path, seconds: float, notebook: nbformat.NotebookNode | None = None) -> None:
-    """Write a measured default-mode run time into the notebook's metadata and the README course map.
+    """Write a measured default-mode run time into the notebook's metadata and the README course map,
+    and regenerate what is derived from stored notebooks (student edition, instructor guide).
     With ``notebook`` (just executed) that is what gets written, outputs included; without it the file
     is read and only its metadata changes."""
     if notebook is None:
@@ -80,6 +85,8 @@ def record_default_run_time(path: Path, seconds: float, notebook: nbformat.Noteb
     notebook.metadata.setdefault("course", {})["default_run_seconds"] = seconds
     nbformat.write(notebook, path)
     update_readme_time(path.name, seconds)
+    write_student_editions()
+    write_guide()
 
 
 def main(argv: list[str] | None = None) -> int:
