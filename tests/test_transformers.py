@@ -122,7 +122,7 @@ def test_model_switches_change_the_model(ns):
     leaky = ns["build_gpt"](11, 12, 24, 1, 3, causal=False)
     changed = tokens.copy()
     changed[0, -1] = 9
-    assert np.abs(leaky(changed)[0, 0] - leaky(tokens)[0, 0]).numpy().max() > 1e-4   # position 0 sees the future
+    assert np.max(np.abs(leaky(changed)[0, 0] - leaky(tokens)[0, 0])) > 1e-4   # position 0 sees the future
     post = ns["build_gpt"](11, 12, 24, 1, 3, post_ln=True)
     assert "final_ln" not in [layer.name for layer in post.layers]
 
