@@ -25,6 +25,7 @@ import pytest
 
 from helpers.course import notebook_paths
 from tools import book
+from tools.run_notebooks import format_run_time
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("BOOK_ARTIFACTS", REPO / ".ci" / "artifacts" / "book"))
@@ -103,7 +104,7 @@ def test_every_notebook_is_a_chapter_page_and_on_the_course_map(site):
         assert page.is_file(), f"no page for {name}"
         assert f'href="{name[:-6]}.html"' in home, f"{name} is not on the home page's course map"
         seconds = notebook.metadata.get("course", {}).get("default_run_seconds")
-        assert book.format_run_time(seconds) in home, f"{name}: run time {seconds} s not on the course map"
+        assert format_run_time(seconds) in home, f"{name}: run time {seconds} s not on the course map"
         title = re.match(r"#\s+(.*)", notebook.cells[0].source).group(1).strip()
         assert title.split(" · ")[-1] in page.read_text(encoding="utf-8")
     for page in ("api", "data", "benchmarks", "search"):

@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 
 from helpers.course import BRANCH, REPOSITORY_URL, colab_url, notebook_paths
+from tools.run_notebooks import format_run_time
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "book"
@@ -234,13 +235,6 @@ def readme_topics() -> dict[str, str]:
     return topics
 
 
-def format_run_time(seconds: float | None) -> str:
-    """The README's format: '45 s' below 90 s, else minutes with one decimal."""
-    if seconds is None:
-        return "not measured"
-    return f"{round(seconds)} s" if seconds < 90 else f"{seconds / 60:.1f} min"
-
-
 def home_page(chapters: list[Chapter], pages: dict[str, str], reference: list[str]) -> str:
     """index.md: the introduction, the course map, the student-edition note and the table of contents."""
     intro = (BOOK / "intro.md").read_text(encoding="utf-8").rstrip()
@@ -250,7 +244,7 @@ def home_page(chapters: list[Chapter], pages: dict[str, str], reference: list[st
         prerequisites = rewrite_links(chapter.prerequisites, f"notebooks/{chapter.name}", pages) or "none"
         cells = [
             f"[{chapter.title}]({chapter.name})",
-            format_run_time(chapter.run_seconds),
+            "not measured" if chapter.run_seconds is None else format_run_time(chapter.run_seconds),
             f"[![Open in Colab]({BADGE_IMAGE})]({colab_url(chapter.name)})",
             prerequisites,
         ]
