@@ -25,6 +25,7 @@ import pytest
 
 from helpers.course import notebook_paths
 from tools import book
+from tools.notebook_template import title_fields
 from tools.run_notebooks import format_run_time
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,6 +55,16 @@ def test_alt_text_prefers_the_figure_titles_then_the_sentence_before():
     prose = "Some context. The **loss** falls as $\\eta$ grows: see [here](x.ipynb)."
     assert book.alt_text("plt.plot(x)", prose, "01") == "Figure: The loss falls as \\eta grows: see here."
     assert book.alt_text("plt.plot(x)", "", "01 · Gradient descent") == "Figure of chapter 01 · Gradient descent"
+
+
+def test_chapter_facts_come_from_the_title_cell_one_paragraph_per_label():
+    """The course map's prerequisites stop at the next label, with or without a blank line before it."""
+    for number, (path, chapter) in enumerate((p, book.read_chapter(p)) for p in notebook_paths(REPO)):
+        assert chapter.number == number and chapter.title.startswith(f"{number:02d} · "), chapter
+        assert chapter.prerequisites and "**" not in chapter.prerequisites, (path.name, chapter.prerequisites)
+    cell = "# 07 · X\n\n**Prerequisites:** chapter\n06.\n**You will learn to:**\n- a\n- b\n\n**Run time:** 3 min"
+    assert title_fields(cell) == {"title": "07 · X", "Prerequisites": "chapter\n06.",
+                                  "You will learn to": "- a\n- b", "Run time": "3 min"}
 
 
 # ------------------------------------------------------------------------------------------ the site

@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 
 from helpers.course import BRANCH, REPOSITORY_URL, colab_url, notebook_paths
+from tools.notebook_template import title_fields
 from tools.run_notebooks import format_run_time
 
 REPO = Path(__file__).resolve().parent.parent
@@ -153,15 +154,10 @@ def alt_text(cell_source: str, previous_markdown: str, chapter_title: str) -> st
 def read_chapter(path: Path) -> Chapter:
     """Title, prerequisites and recorded run time of one notebook."""
     notebook = nbformat.read(path, as_version=4)
-    first = notebook.cells[0].source
-    heading = re.match(r"#\s+(.*)", first)
-    title = heading.group(1).strip() if heading else path.stem
-    prerequisites = ""
-    match = re.search(r"\*\*Prerequisites:?\*\*:?(.*?)(?:\n\s*\n|\Z)", first, re.DOTALL)
-    if match:
-        prerequisites = re.sub(r"\s+", " ", match.group(1)).strip()
+    fields = title_fields(notebook.cells[0].source)
+    prerequisites = " ".join(fields.get("Prerequisites", "").split())
     seconds = notebook.metadata.get("course", {}).get("default_run_seconds")
-    return Chapter(int(path.name[:2]), path.name, title, prerequisites, seconds)
+    return Chapter(int(path.name[:2]), path.name, fields["title"], prerequisites, seconds)
 
 
 def collapsed_markdown(source: str, kind: str) -> str:

@@ -19,6 +19,7 @@ from helpers.course import KERNELSPEC, SETUP_CELL, SETUP_CELL_TAGS, colab_badge,
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 BADGE_PATTERN = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+_LABELLED = re.compile(r"\*\*([^*]+?):\*\*\s*(.*?)(?=\n\s*\*\*[^*]+?:\*\*|\n\s*\n|\Z)", re.S)
 
 
 def title_cell(number: int, title: str, filename: str) -> str:
@@ -32,6 +33,14 @@ TODO: one paragraph: what the reader will be able to do at the end, and why it m
 **Prerequisites:** TODO
 **You will learn to:** TODO
 **Run time:** TODO (measure it: `make outputs NB=NN`; 2-core laptop CPU); less on a GPU. Smoke mode (CI): under a minute."""
+
+
+def title_fields(source: str) -> dict[str, str]:
+    """A title cell's title and its labelled paragraphs as written (line breaks and links untouched):
+    ``**Prerequisites:** ...`` -> {"Prerequisites": ...}, plus {"title": "01 · Gradient descent"}."""
+    fields = {label.strip(): text.strip() for label, text in _LABELLED.findall(source)}
+    fields["title"] = " ".join(source.splitlines()[0].lstrip("# ").split())
+    return fields
 
 
 def new_notebook(number: int, title: str) -> Path:

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from tools.classroom.markup import REPO, course, grading, is_answer, is_manual, is_test, marked_notebooks, rubrics
+from tools.notebook_template import title_fields
 
 GUIDE = Path("docs") / "teaching.md"
 BENCHMARKS = Path("docs") / "benchmarks.md"
@@ -32,7 +33,6 @@ SMOKE_MEASURED = {"00": 14.5, "01": 9.7, "14": 39.9}
 """Smoke-mode seconds measured on ONE core (``/tmp/cpu/one``-style pinning, one TF thread) on 2026-11-29, after the
 chapters got their exercise markup: ``python -m tools.run_notebooks --mode smoke --no-save 00 01 14``. Preferred over
 docs/benchmarks.md, whose figures predate those chapters' current versions. Re-measure when you edit a chapter."""
-_LABEL = re.compile(r"\*\*([^*]+?):\*\*\s*(.*?)(?=\n\s*\*\*[^*]+?:\*\*|\Z)", re.S)
 _EXERCISE_TITLE = re.compile(r"^\s*(\d+)\.\s+\*\*(.+?)\*\*", re.S)
 
 
@@ -53,10 +53,7 @@ def _items(text: str) -> list[str]:
 
 def title_facts(notebook) -> dict[str, str]:
     """The title cell's title and its labelled paragraphs (``**Prerequisites:** ...`` -> {"Prerequisites": ...})."""
-    source = notebook.cells[0].source
-    facts = {label.strip(): _links_from_docs(text.strip()) for label, text in _LABEL.findall(source)}
-    facts["title"] = _one_line(source.splitlines()[0].lstrip("# "))
-    return facts
+    return {label: _links_from_docs(text) for label, text in title_fields(notebook.cells[0].source).items()}
 
 
 def smoke_seconds(root: Path = REPO) -> tuple[dict[str, str], str]:
