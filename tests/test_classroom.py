@@ -131,7 +131,7 @@ def test_student_edition_hides_the_answers_and_keeps_the_lesson(path):
         if cell.cell_type == "code" and (classroom.is_answer(original) or classroom.is_test(original)):
             assert cell.outputs == [] and cell.execution_count is None
     relative = classroom.student_path(path, root_of(path)).relative_to(REPO).as_posix()
-    assert classroom.colab_url(relative) in student.cells[0].source
+    assert classroom.course().colab_url(relative) in student.cells[0].source
     assert "/notebooks/" + path.name not in student.cells[0].source
 
 
@@ -368,7 +368,7 @@ def test_colab_url_takes_a_path_from_the_repository_root():
     base = f"https://colab.research.google.com/github/{classroom.course().REPOSITORY}/blob/{classroom.course().BRANCH}/"
     assert classroom.course().colab_url("00_setup_and_tour.ipynb") == base + "notebooks/00_setup_and_tour.ipynb"
     assert classroom.course().colab_url("student/00_setup_and_tour.ipynb") == base + "student/00_setup_and_tour.ipynb"
-    assert classroom.colab_url(Path("student") / "01_x.ipynb") == base + "student/01_x.ipynb"
+    assert classroom.course().colab_url(Path("student") / "01_x.ipynb") == base + "student/01_x.ipynb"
 
 
 # ------------------------------------------------------------------------------------- the marked chapters

@@ -71,17 +71,10 @@ from tools.classroom.markup import (
     rubrics,
 )
 
-
-def colab_url(relative_path) -> str:
-    """Colab address of any notebook of the repository, by its path from the repository root
-    (``helpers.course.colab_url``)."""
-    return course().colab_url(relative_path)
-
-
 __all__ = [
     "BADGE", "BEGIN_HIDDEN", "BEGIN_SOLUTION", "CELL_TIMEOUT_S", "END_HIDDEN", "END_SOLUTION", "HINT", "MIN_AUTOGRADED",
     "REPO", "RUBRIC_LINE", "STUDENT_FOLDER", "TEXT_STUB", "TOTAL_TIMEOUT_S", "Check", "Report", "clear_hidden_tests",
-    "clear_solutions", "colab_url", "course", "execute", "grade", "grading", "is_answer", "is_manual", "is_marked",
+    "clear_solutions", "course", "execute", "grade", "grading", "is_answer", "is_manual", "is_marked",
     "is_rubric", "is_test", "marked_notebooks", "markup_problems", "rubric_points", "rubrics", "snapshot",
     "source_for", "student_edition", "student_path", "student_text", "with_instructor_tests",
     "write_student_editions",
