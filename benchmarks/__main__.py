@@ -1,6 +1,7 @@
 """Write the benchmark report (docs/benchmarks.md by default).
 
-    python -m benchmarks                         # everything (about an hour on 2 cores)
+    python -m benchmarks                         # everything (about 85 minutes on 2 cores)
+    python -m benchmarks --only anchors          # section 6 alone (about 20 minutes); updates only that section
     python -m benchmarks --notebooks 00,07       # only these notebooks' run times
     python -m benchmarks --no-default-runs       # smoke-mode notebook times only
     python -m benchmarks --quick --output /tmp/report.md   # tiny sizes: checks the code, not the machine
@@ -136,18 +137,54 @@ def lstm_section(quick: bool) -> str:
             "batch size (until the cores are busy).")
 
 
+def anchors_section(quick: bool, report: Path) -> str:
+    """Section 6: the course's recipes against the reference recipes (keras.io, TF tutorial, RL Zoo)."""
+    from benchmarks import anchors
+
+    return anchors.section(quick, report)
+
+
+def replace_section(report: Path, text: str) -> None:
+    """Put ``text`` (a section starting with its ``## `` heading) into ``report`` in place of the section with
+    the same heading, leaving every other section as it is; a new section goes before the closing total line.
+    A report that does not exist yet gets the title and the machine table first."""
+    heading = text.split("\n", 1)[0]
+    if not report.exists():
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text("\n\n".join(["# Benchmarks", machine_section(), text]) + "\n")
+        return
+    old = report.read_text()
+    if heading in old:
+        start = old.index(heading)
+        ends = [i for i in (old.find("\n## ", start + 1), old.find("\nTotal benchmark time", start)) if i != -1]
+        end = min(ends) + 1 if ends else len(old)
+        new = old[:start] + text.rstrip() + ("\n\n" + old[end:] if end < len(old) else "\n")
+    elif "\nTotal benchmark time" in old:
+        at = old.index("\nTotal benchmark time") + 1
+        new = old[:at] + text.rstrip() + "\n\n" + old[at:]
+    else:
+        new = old.rstrip() + "\n\n" + text.rstrip() + "\n"
+    report.write_text(new)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--notebooks", help="comma-separated numbers (default: all); 'none' to skip")
     parser.add_argument("--no-default-runs", action="store_true", help="skip the default-mode notebook runs")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (tests the code path only)")
+    parser.add_argument("--only", choices=["anchors"], help="run this section alone and replace only it in the report")
     args = parser.parse_args(argv)
 
     import helpers  # noqa: F401  (TensorFlow imported quietly)
 
     started = time.perf_counter()
     quick = args.quick
+    if args.only == "anchors":
+        print("against reference recipes ...", flush=True)
+        replace_section(args.output, anchors_section(quick, args.output))
+        print(f"wrote section 6 of {args.output} ({time.perf_counter() - started:.0f} s)")
+        return 0
     sections = ["# Benchmarks\n\nWritten by `python -m benchmarks"
                 + (" --quick" if quick else "") + "` on " + time.strftime("%Y-%m-%d") + ".\n",
                 machine_section()]
@@ -165,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     sections += [pipeline_section(cnn), limit_section(cnn)]
     print("LSTM scaling ...", flush=True)
     sections.append(lstm_section(quick))
+    print("against reference recipes ...", flush=True)
+    sections.append(anchors_section(quick, args.output))
     sections.append(f"Total benchmark time: {time.perf_counter() - started:.0f} s.")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("\n\n".join(sections) + "\n")
