@@ -548,7 +548,7 @@ def render_mnist(data: dict, figure: str) -> str:
             + _table(["recipe", "training images", "epochs run, the last one cut off (per seed)",
                       f"test accuracy at {budget:.0f} s, median (range)", f"seconds to {MNIST_TARGET:.1%} (per seed)",
                       "seeds reaching it"], rows)
-            + f"\n\n![MNIST test accuracy against seconds]({figure})\n\n{verdict}")
+            + f"\n\nFigure: [MNIST test accuracy against training seconds, every run]({figure})\n\n{verdict}")
 
 
 def render_cifar(data: dict, figure: str) -> str:
@@ -592,7 +592,7 @@ def render_cifar(data: dict, figure: str) -> str:
             "seconds the tutorial took, with its warm-up (first eighth) + cosine schedule sized in seconds "
             "instead of 4 epochs. One run each (seed 0): the budget allows no more.\n\n"
             + _table(["recipe", "parameters", "training", "training seconds", "test accuracy"], rows)
-            + f"\n\n![CIFAR-10 test accuracy against seconds]({figure})\n\n{verdict}")
+            + f"\n\nFigure: [CIFAR-10 test accuracy against training seconds]({figure})\n\n{verdict}")
 
 
 def render_cartpole(data: dict, figure: str) -> str:
@@ -657,7 +657,7 @@ def render_cartpole(data: dict, figure: str) -> str:
             "the two recipes interleaved.\n\n"
             + _table(["recipe", "solved", "median steps to solve", "median seconds to solve",
                       "per seed: steps / seconds"], rows)
-            + f"\n\n![CartPole greedy return against seconds]({figure})\n\n{verdict}")
+            + f"\n\nFigure: [CartPole-v1 greedy evaluation return against seconds, every run]({figure})\n\n{verdict}")
 
 
 def render_characters(data: dict, figure: str) -> str:
@@ -688,7 +688,7 @@ def render_characters(data: dict, figure: str) -> str:
             "200-character windows, is evaluated on 64-character ones like the GPT. Chapter 13 races the two "
             "at 6 s; this is the same race at ten times the budget. One run each (seed 0).\n\n"
             + _table(["model", "parameters", "training steps", "validation loss (nats/char)"], rows)
-            + f"\n\n![validation loss against seconds]({figure})\n\n{verdict}")
+            + f"\n\nFigure: [validation loss against training seconds]({figure})\n\n{verdict}")
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -705,7 +705,8 @@ def render(data: dict, report: Path) -> str:
              "same time, on this machine? Each reference is re-implemented from its published description and "
              "trained in the same process as the course's recipe, on the same data and machine, with training "
              "seconds counted the same way (inside training steps, the first step, which traces the model, "
-             "excepted; evaluations off the clock unless said otherwise)."
+             "excepted; evaluations off the clock unless said otherwise). Each comparison links its figure, a PNG "
+             f"file in `{folder}/` next to this report, with the measurements in `{folder}/anchors.json`."
              + (" **Quick mode: tiny sizes, the figures mean nothing.**" if data["quick"] else ""),
              render_mnist(data, f"{folder}/anchors_mnist.png"),
              render_cifar(data, f"{folder}/anchors_cifar10.png"),
