@@ -44,7 +44,25 @@ MARKED = [*CHAPTERS, FIXTURE]
 WRONG_ANSWERS = {
     "00_setup_and_tour.ipynb": ("ex3-second-derivative", "return float(outer.gradient(first, x))", "return float(first)"),
     "01_gradient_descent.ipynb": ("ex5-tanh-backprop", "(1 - A**2)", "(1 - A)"),
+    "07_convolutional_networks.ipynb": ("ex3-im2col", "(kh, kw), axis=(1, 2))[:", "(kh, kh), axis=(1, 2))[:"),
+    "05_overfitting_l2_dropout.ipynb": ("ex2-kernel-norm", "layer.kernel.numpy() for layer in model.layers if isinstance("
+                                        "layer, keras.layers.Dense)", "w.numpy() for w in model.trainable_weights"),
+    "08_residual_networks.ipynb": ("ex4-preactivation", "return layers.Add()([y, x])",
+                                   "return layers.ReLU()(layers.Add()([y, x]))"),
+    "06_batch_normalization.ipynb": ("ex1-torch-port", "x.var(axis=0) * m / (m - 1)", "x.var(axis=0)"),
+    "11_generative_adversarial_networks.ipynb": ("ex2-generator-gradients", "np.log(d_fake / (1 - d_fake))",
+                                                 "np.log(d_fake)"),
+    "02_momentum.ipynb": ("ex2-stability-limits", "asymptotic_rate([1.0], middle, momentum, nesterov)",
+                          "asymptotic_rate([1.0], middle, momentum)"),
+    "03_adaptive_learning_rates.ipynb": ("ex1-uncorrected-adam", "return (1 - beta_1**t) / np.sqrt(1 - beta_2**t)",
+                                         "return (1 - 0.9**t) / np.sqrt(1 - 0.999**t)"),
+    "04_learning_rate_schedules.ipynb": ("ex4-step-schedule", "decay_steps=2 * steps_per_epoch",
+                                         "decay_steps=2 * STEPS_PER_EPOCH"),
     "14_scaling_up.ipynb": ("ex2-tpu-plan", "n_examples // global_batch", "round(n_examples / global_batch)"),
+    "12_deep_q_networks.ipynb": ("ex3-sarsa", "q_table[next_state, next_action]", "np.max(q_table[next_state])"),
+    "09_recurrent_networks.ipynb": ("ex2-lstm", "units = recurrent_kernel.shape[0]", "units = 16"),
+    "13_transformers.ipynb": ("ex2-kv-cache-bytes", "return 2 * depth * context", "return depth * context"),
+    "10_attention_seq2seq.ipynb": ("ex3-longer-strings", "= BOS, reverse", "= BOS, string"),
 }
 """One deliberate mistake per marked chapter: (answer's grade_id, text of its solution, the mistaken text). Each one
 passes the exercise's visible checks (the first derivative is a float, the shapes are right, three numbers come back)
