@@ -236,7 +236,7 @@ def _mnist_run(recipe: str, seed: int, data, sizes: Sizes) -> dict:
 def mnist(sizes: Sizes) -> dict:
     from helpers.data import load_mnist
 
-    (x_train, y_train), (x_test, y_test) = load_mnist()
+    (x_train, y_train), (x_test, y_test) = load_mnist(mode="default")  # the whole set; quick mode subsets it here
     x_train, x_test = x_train[..., None], x_test[..., None]
     if sizes.mnist_train:
         x_train, y_train = x_train[:sizes.mnist_train], y_train[:sizes.mnist_train]
@@ -272,7 +272,7 @@ def cifar(sizes: Sizes) -> dict:
     keras, tf = _keras()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the offline-copy notice; the section states it
-        (x_full, y_full), (x_test, y_test) = load_cifar10()
+        (x_full, y_full), (x_test, y_test) = load_cifar10(mode="default")
     y_full, y_test = y_full[:, 0], y_test[:, 0]
     # chapter 08's split: the last 2,500 images are its validation set, unused here (nothing is tuned)
     x_train, y_train = x_full[:-2500], y_full[:-2500]
@@ -405,7 +405,7 @@ def characters(sizes: Sizes) -> dict:
     from helpers.data import load_tiny_shakespeare
 
     keras, tf = _keras()
-    text = load_tiny_shakespeare()
+    text = load_tiny_shakespeare(mode="default")
     vocabulary = sorted(set(text))
     lookup = {c: i for i, c in enumerate(vocabulary)}
     ids = np.array([lookup[c] for c in text], dtype=np.int32)
