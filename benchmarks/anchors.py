@@ -157,25 +157,10 @@ def _figure(path: Path, title: str, xlabel: str, ylabel: str, curves: dict[str, 
 
 def _from_scratch(notebook: str, name: str):
     """A name defined by a chapter's ``from-scratch`` cells (tests/notebook_code.py), so the benchmark trains the
-    very code the reader sees. If the working copy's cells do not run (a chapter mid-edit), use the committed ones."""
+    very code the reader sees."""
     from tests.notebook_code import scratch_namespace
 
-    try:
-        return scratch_namespace(notebook)[name]
-    except Exception as error:  # noqa: BLE001  (any failure of someone's half-edited notebook)
-        import subprocess
-
-        import nbformat
-
-        print(f"    note: {notebook}'s working copy failed ({error!r}); using its committed from-scratch cells")
-        source = subprocess.run(["git", "show", f"HEAD:notebooks/{notebook}"], capture_output=True, text=True,
-                                check=True, cwd=Path(__file__).resolve().parent.parent).stdout
-        keras, tf = _keras()
-        namespace = {"np": np, "tf": tf, "keras": keras}
-        for cell in nbformat.reads(source, as_version=4).cells:
-            if cell.cell_type == "code" and "from-scratch" in cell.metadata.get("tags", []):
-                exec(compile(cell.source, f"{notebook}[from-scratch]", "exec"), namespace)  # noqa: S102
-        return namespace[name]
+    return scratch_namespace(notebook)[name]
 
 
 # ------------------------------------------------------------------------------------------------------ MNIST

@@ -7,8 +7,8 @@ Two blocks, each between ``<!-- BEGIN GENERATED: name ... -->`` and ``<!-- END G
 
 - ``chapters``: for every chapter of ``CURRICULUM``, its title, prerequisites and learning goals (from the title
   cell's ``**Prerequisites:**`` and ``**You will learn to:**`` paragraphs), its default-mode run time (the notebook's
-  metadata ``course.default_run_seconds``, written by ``make outputs``) and its smoke-mode time (docs/benchmarks.md,
-  written by ``python -m benchmarks``; "not measured" when a chapter is not there);
+  metadata ``course.default_run_seconds``, written by ``make outputs``) and its smoke-mode time (``SMOKE_SECONDS``, measured
+  on one core; "not measured" when a chapter is not there);
 - ``exercises``: for every marked chapter, each exercise with what it assesses (the answer cell's
   ``classroom.assesses`` metadata), how it is graded, and its points, all read from the classroom markup.
 
@@ -26,13 +26,13 @@ from tools.classroom.markup import REPO, course, grading, is_answer, is_manual, 
 from tools.notebook_template import title_fields
 
 GUIDE = Path("docs") / "teaching.md"
-BENCHMARKS = Path("docs") / "benchmarks.md"
 BEGIN = "<!-- BEGIN GENERATED: {name} (python -m tools.classroom guide; do not edit by hand) -->"
 END = "<!-- END GENERATED: {name} -->"
-SMOKE_MEASURED = {"00": 14.5, "01": 9.7, "14": 39.9}
-"""Smoke-mode seconds measured on ONE core (``/tmp/cpu/one``-style pinning, one TF thread) on 2026-11-29, after the
-chapters got their exercise markup: ``python -m tools.run_notebooks --mode smoke --no-save 00 01 14``. Preferred over
-docs/benchmarks.md, whose figures predate those chapters' current versions. Re-measure when you edit a chapter."""
+SMOKE_SECONDS = {"00": 14.5, "01": 9.7, "02": 14.0, "03": 22.0, "04": 27.0, "05": 38.9, "06": 21.4, "07": 24.5,
+                 "08": 34.0, "09": 37.0, "10": 26.6, "11": 41.1, "12": 13.8, "13": 63.0, "14": 39.9}
+"""Smoke-mode seconds per chapter, measured on ONE core with one TensorFlow thread on 2026-11-29, after each chapter
+got its exercise markup: ``python -m tools.run_notebooks --mode smoke --no-save NN``. Re-measure when you edit a
+chapter."""
 _EXERCISE_TITLE = re.compile(r"^\s*(\d+)\.\s+\*\*(.+?)\*\*", re.S)
 
 
@@ -56,29 +56,16 @@ def title_facts(notebook) -> dict[str, str]:
     return {label: _links_from_docs(text) for label, text in title_fields(notebook.cells[0].source).items()}
 
 
-def smoke_seconds(root: Path = REPO) -> tuple[dict[str, str], str]:
-    """Smoke-mode run times by notebook file name from docs/benchmarks.md, and the date it states."""
-    path = root / BENCHMARKS
-    if not path.exists():
-        return {}, ""
-    text = path.read_text()
-    date = re.search(r"on (\d{4}-\d{2}-\d{2})", text)
-    rows = re.findall(r"^\|\s*(\d\d_\w+\.ipynb)\s*\|\s*([\d.]+)\s*\|", text, re.M)
-    return dict(rows), date.group(1) if date else "an undated run"
-
-
 def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds:.0f} s ({seconds / 60:.1f} min)"
 
 
 def chapters_block(root: Path = REPO) -> str:
-    smoke, date = smoke_seconds(root)
     paths = {int(p.name[:2]): p for p in course().notebook_paths(root)}
     marked = {p.name for p in marked_notebooks(root)}
-    lines = [f"Run times: default mode from each notebook's metadata (its last stored run, `make outputs`, 2-core CPU); "
-             f"smoke mode from [docs/benchmarks.md](benchmarks.md) ({date}, median of 3 runs on 2 cores; a chapter "
-             f"changed since may differ), or measured on one core where it says so. Prerequisites and goals are "
-             f"quoted from each chapter's title cell.", ""]
+    lines = ["Run times: default mode from each notebook's metadata (its last stored run, `make outputs`, 2-core CPU); "
+             "smoke mode (what CI and the grader run) measured once on one CPU core. Prerequisites and goals are "
+             "quoted from each chapter's title cell.", ""]
     for number, stem in sorted(course().CURRICULUM.items()):
         path = paths.get(number)
         name = f"{number:02d}_{stem}.ipynb"
@@ -89,8 +76,7 @@ def chapters_block(root: Path = REPO) -> str:
         facts = title_facts(notebook)
         seconds = notebook.metadata.get("course", {}).get("default_run_seconds")
         default = _minutes(seconds) if seconds is not None else "not stored yet"
-        smoked = (f"{SMOKE_MEASURED[name[:2]]} s on one core" if name[:2] in SMOKE_MEASURED
-                  else f"{smoke[name]} s" if name in smoke else "not measured")
+        smoked = f"{SMOKE_SECONDS[name[:2]]} s" if name[:2] in SMOKE_SECONDS else "not measured"
         edition = (f"; student edition [`student/{name}`](../student/{name})" if name in marked
                    else "; exercises not yet marked for grading (worked solutions only)")
         goals = _items(facts.get("You will learn to", "not stated"))
