@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.__main__ import replace_section, table
+
 REFERENCES = {
     "mnist": "https://keras.io/examples/vision/mnist_convnet/",
     "cifar": "https://www.tensorflow.org/tutorials/images/cnn",
@@ -125,12 +127,6 @@ def warmup_cosine(peak: float, warmup: float, start: float, end: float) -> Calla
 
 def _first_reaching(seconds: list[float], values: list[float], target: float) -> float | None:
     return next((s for s, v in zip(seconds, values) if v >= target), None)
-
-
-def _value_at(seconds: list[float], values: list[float], at: float) -> float:
-    """The last measured value at or before ``at`` seconds (the curve is a staircase of measurements)."""
-    before = [v for s, v in zip(seconds, values) if s <= at + 1e-9]
-    return before[-1] if before else float("nan")
 
 
 def _figure(path: Path, title: str, xlabel: str, ylabel: str, curves: dict[str, list[tuple[list, list]]],
@@ -483,10 +479,6 @@ def _fmt_reach(values: list[float | None], budget: float) -> str:
     return ", ".join(f"{v:.0f} s" if v is not None else f"not in {budget:.0f} s" for v in values)
 
 
-def _ratio_line(better: str, worse: str, ratio: float, what: str) -> str:
-    return f"{better} by {ratio:.2f}x ({what})"
-
-
 def _span(runs: list[dict]) -> str:
     low, high = min(r["epochs"] for r in runs), max(r["epochs"] for r in runs)
     return f"{low}" if low == high else f"{low}-{high}"
@@ -547,7 +539,7 @@ def render_mnist(data: dict, figure: str) -> str:
             f"Seeds {', '.join(map(str, seeds))}, runs interleaved. Test accuracy (10,000 images) "
             "is measured after every epoch and at the cut-off, off the clock: a measuring device, nothing is "
             "selected with it. Neither recipe's own validation pass is run (they select nothing here either).\n\n"
-            + _table(["recipe", "training images", "epochs run, the last one cut off (per seed)",
+            + table(["recipe", "training images", "epochs run, the last one cut off (per seed)",
                       f"test accuracy at {budget:.0f} s, median (range)", f"seconds to {MNIST_TARGET:.1%} (per seed)",
                       "seeds reaching it"], rows)
             + f"\n\nFigure: [MNIST test accuracy against training seconds, every run]({figure})\n\n{verdict}")
@@ -595,7 +587,7 @@ def render_cifar(data: dict, figure: str) -> str:
             f"instead of 4 epochs (at this rate its 4 epochs, {4 * math.ceil(result['train'] / 128):,} steps, would take "
             f"about {4 * math.ceil(result['train'] / 128) * budget / resnet['steps']:.0f} s). One run each (seed 0), "
             "to keep the section within its 20-minute budget.\n\n"
-            + _table(["recipe", "parameters", "training", "training seconds", "test accuracy"], rows)
+            + table(["recipe", "parameters", "training", "training seconds", "test accuracy"], rows)
             + f"\n\nFigure: [CIFAR-10 test accuracy against training seconds]({figure})\n\n{verdict}")
 
 
@@ -663,7 +655,7 @@ def render_cartpole(data: dict, figure: str) -> str:
             f"failure. Seconds are the run's wall-clock up to the evaluation that produced that network, "
             f"evaluation episodes included (they are part of the loop). Seeds {', '.join(map(str, sizes['dqn_seeds']))}, "
             "the two recipes interleaved.\n\n"
-            + _table(["recipe", "solved", "median steps to solve", "median seconds to solve",
+            + table(["recipe", "solved", "median steps to solve", "median seconds to solve",
                       "per seed: steps / seconds"], rows)
             + f"\n\nFigure: [CartPole-v1 greedy evaluation return against seconds, every run]({figure})\n\n{verdict}")
 
@@ -697,13 +689,8 @@ def render_characters(data: dict, figure: str) -> str:
             "200-character windows, is evaluated on 64-character ones like the GPT. Chapter 13 races the two "
             "at 6 s, both on its 64-character windows with AdamW; here each keeps its own chapter's recipe, at "
             "ten times the budget. One run each (seed 0).\n\n"
-            + _table(["model", "parameters", "training steps", "validation loss (nats/char)"], rows)
+            + table(["model", "parameters", "training steps", "validation loss (nats/char)"], rows)
             + f"\n\nFigure: [validation loss against training seconds]({figure})\n\n{verdict}")
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 def render(data: dict, report: Path) -> str:
@@ -764,8 +751,6 @@ if __name__ == "__main__":  # re-render the section of a report from its saved m
 
     report = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/benchmarks.md")
     data = {**json.loads((report.parent / report.stem / "anchors.json").read_text()), "rendered_again": True}
-    from benchmarks.__main__ import replace_section
-
     draw_figures(data, report.parent / report.stem)
     replace_section(report, render(data, report))
     print(f"re-rendered {HEADING!r} in {report}")
