@@ -13,7 +13,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root ("Use --allow-root to bypass"); containers and cloud VMs often are root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # What ruff checks (settings in pyproject.toml); `make test` runs it, so CI does too.
-LINT_PATHS := helpers tools benchmarks tests notebooks book conftest.py
+LINT_PATHS := helpers tools benchmarks tests notebooks student book conftest.py
 
 .PHONY: install lab lint test test-colab outputs smoke student grade book book-test clean
 
