@@ -351,3 +351,36 @@ def test_a_resumed_gan_run_ends_bit_for_bit_where_an_uninterrupted_run_ends(ns, 
     run_steps(ns, resumed, range(start, 10))
     for name in ("generator", "discriminator"):
         np.testing.assert_array_equal(flat(resumed[name]), flat(uninterrupted[name]), err_msg=name)
+
+
+def tiny_conditional_gan(seed: int, classes: int = 3):
+    # networks that read (input, label): the label through an embedding appended to the input
+    keras.utils.set_random_seed(seed)
+
+    def conditional(input_dim: int, output_dim: int) -> keras.Model:
+        x, label = keras.Input((input_dim,)), keras.Input((), dtype="int32")
+        joined = keras.layers.Concatenate()([x, keras.layers.Embedding(classes, 2, name="labels")(label)])
+        return keras.Model([x, label], keras.layers.Dense(output_dim)(joined))
+
+    parts = tiny_gan(seed)
+    parts.update(generator=conditional(4, 2), discriminator=conditional(2, 1))
+    parts["g_optimizer"], parts["d_optimizer"] = keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2)
+    return parts
+
+
+def test_a_conditional_train_step_gives_both_networks_the_labels(ns):
+    def one_step(real_labels):
+        parts = tiny_conditional_gan(5)
+        step = ns["make_gan_train_step"](parts["generator"], parts["discriminator"], parts["g_optimizer"],
+                                         parts["d_optimizer"], parts["noise"], 4, classes=3)
+        before = {name: parts[name].get_layer("labels").get_weights()[0].copy() for name in ("generator", "discriminator")}
+        metrics = step(REAL[0], real_labels)
+        changed = {name: np.abs(parts[name].get_layer("labels").get_weights()[0] - before[name]).max(axis=1) > 0
+                   for name in before}
+        return float(metrics["d_loss"]), changed
+
+    all_zeros, changed = one_step(np.zeros(32, "int32"))
+    all_twos, _ = one_step(np.full(32, 2, "int32"))
+    assert all_zeros != all_twos                      # the discriminator reads the real images' labels
+    assert changed["generator"].all()                 # the fakes' random labels (all three classes) reach G ...
+    assert changed["discriminator"][1:].all()         # ... and D, whose classes 1 and 2 only the fakes carry here
