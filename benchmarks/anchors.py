@@ -542,7 +542,7 @@ def render_mnist(data: dict, figure: str) -> str:
             + table(["recipe", "training images", "epochs run, the last one cut off (per seed)",
                       f"test accuracy at {budget:.0f} s, median (range)", f"seconds to {MNIST_TARGET:.1%} (per seed)",
                       "seeds reaching it"], rows)
-            + f"\n\nFigure: [MNIST test accuracy against training seconds, every run]({figure})\n\n{verdict}")
+            + f"\n\n![MNIST test accuracy against training seconds, every run]({figure})\n\n{verdict}")
 
 
 def render_cifar(data: dict, figure: str) -> str:
@@ -588,7 +588,7 @@ def render_cifar(data: dict, figure: str) -> str:
             f"about {4 * math.ceil(result['train'] / 128) * budget / resnet['steps']:.0f} s). One run each (seed 0), "
             "to keep the section within its 20-minute budget.\n\n"
             + table(["recipe", "parameters", "training", "training seconds", "test accuracy"], rows)
-            + f"\n\nFigure: [CIFAR-10 test accuracy against training seconds]({figure})\n\n{verdict}")
+            + f"\n\n![CIFAR-10 test accuracy against training seconds]({figure})\n\n{verdict}")
 
 
 def render_cartpole(data: dict, figure: str) -> str:
@@ -657,7 +657,7 @@ def render_cartpole(data: dict, figure: str) -> str:
             "the two recipes interleaved.\n\n"
             + table(["recipe", "solved", "median steps to solve", "median seconds to solve",
                       "per seed: steps / seconds"], rows)
-            + f"\n\nFigure: [CartPole-v1 greedy evaluation return against seconds, every run]({figure})\n\n{verdict}")
+            + f"\n\n![CartPole-v1 greedy evaluation return against seconds, every run]({figure})\n\n{verdict}")
 
 
 def render_characters(data: dict, figure: str) -> str:
@@ -690,7 +690,7 @@ def render_characters(data: dict, figure: str) -> str:
             "at 6 s, both on its 64-character windows with AdamW; here each keeps its own chapter's recipe, at "
             "ten times the budget. One run each (seed 0).\n\n"
             + table(["model", "parameters", "training steps", "validation loss (nats/char)"], rows)
-            + f"\n\nFigure: [validation loss against training seconds]({figure})\n\n{verdict}")
+            + f"\n\n![validation loss against training seconds]({figure})\n\n{verdict}")
 
 
 def render(data: dict, report: Path) -> str:

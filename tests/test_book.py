@@ -123,6 +123,16 @@ def test_every_notebook_is_a_chapter_page_and_on_the_course_map(site):
     assert "helpers.check_parity" in (site / "api.html").read_text(encoding="utf-8")
 
 
+def test_reference_pages_show_their_repository_images(site):
+    """docs/benchmarks.md's figures are images on the benchmarks page, served by the site itself."""
+    figures = re.findall(r"!\[[^\]]*\]\((benchmarks/[^)]+\.png)\)", (REPO / "docs" / "benchmarks.md").read_text())
+    assert figures, "docs/benchmarks.md shows no figure"
+    shown = [image["src"] for image in parse(site / "benchmarks.html").images if image.get("src", "").endswith(".png")]
+    assert sorted(Path(src).stem for src in shown) == sorted(Path(figure).stem for figure in figures)
+    for src in shown:
+        assert (site / urllib.parse.unquote(src)).stat().st_size > 1000, src
+
+
 def test_no_page_loads_anything_from_another_host(site):
     for page in sorted(site.glob("*.html")):
         remote = [r for r in parse(page).resources if re.match(r"^(https?:)?//", r)]

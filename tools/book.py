@@ -16,7 +16,8 @@ Sphinx + MyST-NB + sphinx-book-theme (requirements-book.txt). This module stages
 - the home page: ``book/intro.md`` and the course map (chapter titles and prerequisites from the title cells,
   topics from the README's map, run times from each notebook's metadata ``course.default_run_seconds``);
 - the helpers' API reference (autodoc of every ``helpers`` module), ``data/README.md``,
-  ``docs/benchmarks.md`` and ``docs/teaching.md`` when they exist.
+  ``docs/benchmarks.md`` and ``docs/teaching.md`` when they exist, with the repository images they show
+  (the benchmark figures) copied beside them.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ REFERENCE_PAGES = {
 }
 BADGE_PATTERN = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\(([^)]*)\)")
 LINK_PATTERN = re.compile(r"(\]\()([^)\s]+)(\))")
+IMAGE_PATTERN = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
 SOLUTION_PROMPTS = {"code_prompt_show": "Show the worked solution", "code_prompt_hide": "Hide the solution"}
 
 
@@ -93,6 +95,22 @@ def rewrite_links(markdown: str, source: str, pages: dict[str, str]) -> str:
         return f"{match.group(1)}{new}{match.group(3)}"
 
     return LINK_PATTERN.sub(replace, markdown)
+
+
+def stage_images(markdown: str, source: str, page: str, src: Path) -> dict[str, str]:
+    """Copy the repository images that ``markdown`` (the file at repository path ``source``, staged as ``page``)
+    shows into the site beside the page; return repository path -> site path for each, so its links stay local."""
+    staged = {}
+    for target in IMAGE_PATTERN.findall(markdown):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("/"):
+            continue
+        repo_path = os.path.normpath(os.path.join(os.path.dirname(source), target)).replace(os.sep, "/")
+        if (REPO / repo_path).is_file():
+            site_path = os.path.normpath(os.path.join(os.path.dirname(page), target)).replace(os.sep, "/")
+            (src / site_path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / repo_path, src / site_path)
+            staged[repo_path] = site_path
+    return staged
 
 
 # ------------------------------------------------------------------------------------------- alt text
@@ -307,7 +325,8 @@ def stage(src: Path, only: list[str] | None = None) -> dict[str, object]:
             totals[key] += value
     for repo_path, page in reference_present.items():
         text = (REPO / repo_path).read_text(encoding="utf-8")
-        (src / page).write_text(rewrite_links(text, repo_path, pages), encoding="utf-8")
+        images = stage_images(text, repo_path, page, src)  # figures show on the page instead of linking to GitHub
+        (src / page).write_text(rewrite_links(text, repo_path, {**pages, **images}), encoding="utf-8")
     (src / "api.rst").write_text(api_page(), encoding="utf-8")
     reference = ["api", *[page[:-3] for page in reference_present.values()]]
     (src / "index.md").write_text(home_page(chapters, pages, reference), encoding="utf-8")

@@ -29,7 +29,7 @@ GUIDE = Path("docs") / "teaching.md"
 BEGIN = "<!-- BEGIN GENERATED: {name} (python -m tools.classroom guide; do not edit by hand) -->"
 END = "<!-- END GENERATED: {name} -->"
 SMOKE_SECONDS = {"00": 14.5, "01": 9.7, "02": 14.0, "03": 22.0, "04": 27.0, "05": 38.9, "06": 21.4, "07": 24.5,
-                 "08": 34.0, "09": 37.0, "10": 26.6, "11": 41.1, "12": 13.8, "13": 63.0, "14": 39.9}
+                 "08": 34.0, "09": 37.0, "10": 26.6, "11": 55.5, "12": 13.8, "13": 63.0, "14": 39.9}
 """Smoke-mode seconds per chapter, measured on ONE core with one TensorFlow thread on 2026-11-29, after each chapter
 got its exercise markup: ``python -m tools.run_notebooks --mode smoke --no-save NN``. Re-measure when you edit a
 chapter."""
