@@ -362,10 +362,8 @@ def tiny_conditional_gan(seed: int, classes: int = 3):
         joined = keras.layers.Concatenate()([x, keras.layers.Embedding(classes, 2, name="labels")(label)])
         return keras.Model([x, label], keras.layers.Dense(output_dim)(joined))
 
-    parts = tiny_gan(seed)
-    parts.update(generator=conditional(4, 2), discriminator=conditional(2, 1))
-    parts["g_optimizer"], parts["d_optimizer"] = keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2)
-    return parts
+    return {"generator": conditional(4, 2), "discriminator": conditional(2, 1), "g_optimizer": keras.optimizers.Adam(1e-2),
+            "d_optimizer": keras.optimizers.Adam(1e-2), "noise": tf.random.Generator.from_seed(seed)}
 
 
 def test_a_conditional_train_step_gives_both_networks_the_labels(ns):
